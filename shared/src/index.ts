@@ -1,0 +1,11 @@
+/**
+ * @taskgate/shared: the contract between Taskgate's server, worker and client — zod schemas,
+ * config schema, queue names, Redis key builders and error codes. No I/O.
+ */
+export * from "./errors.js";
+export * from "./queues.js";
+export * from "./keys.js";
+export * from "./config.js";
+export * from "./schemas/email.js";
+export * from "./schemas/jobs.js";
+export * from "./schemas/rateLimit.js";

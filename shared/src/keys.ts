@@ -1,0 +1,30 @@
+/**
+ * Builders for every Redis key the project writes outside BullMQ, so that names live in one
+ * place and every key starts with `KEY_PREFIX`.
+ */
+export interface KeyBuilders {
+  /** Sorted set of one rate-limit rule for one identity (ip, user, api key or global). */
+  rateLimit(rule: string, identity: string): string;
+  /** Hash of one idempotency record (scope = user or ip, route = REST alias). */
+  idempotency(scope: string, route: string, key: string): string;
+  /** Hash of one job's effect (execution guard). */
+  effect(queue: string, jobId: string): string;
+  /** Capped stream of blocked requests. */
+  blockedLog(): string;
+  /** Hash of one time bucket of counters, e.g. `requests`, `minute`, `1700000000000`. */
+  counterBucket(series: string, bucket: string, startMs: number): string;
+  /** List of one job's attempt history. */
+  attempts(queue: string, jobId: string): string;
+}
+
+/** The key builders for one prefix (default `tg`). */
+export function redisKeys(prefix: string): KeyBuilders {
+  return {
+    rateLimit: (rule, identity) => `${prefix}:rl:${rule}:${identity}`,
+    idempotency: (scope, route, key) => `${prefix}:idem:${scope}:${route}:${key}`,
+    effect: (queue, jobId) => `${prefix}:effect:${queue}:${jobId}`,
+    blockedLog: () => `${prefix}:blocked`,
+    counterBucket: (series, bucket, startMs) => `${prefix}:metrics:${series}:${bucket}:${startMs}`,
+    attempts: (queue, jobId) => `${prefix}:attempts:${queue}:${jobId}`,
+  };
+}

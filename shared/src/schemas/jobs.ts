@@ -1,0 +1,66 @@
+/**
+ * Job-level public shapes shared by every domain: the answer to an enqueue and a job's status.
+ */
+import { z } from "zod";
+import { QUEUE_NAMES } from "../queues.js";
+
+/** A job's state as the API reports it (BullMQ's states, named for people). */
+export const JOB_STATES = ["waiting", "scheduled", "active", "retrying", "completed", "dead"] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const queueName = z.enum(QUEUE_NAMES);
+
+/** BullMQ-safe job id as the API accepts it (no `:`; bounded). */
+export const jobId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_-]+$/, { error: "is not a job id" });
+
+/** The 202 answer to creating or scheduling a job. */
+export const enqueueResult = z.object({
+  jobId: z.string(),
+  queue: queueName,
+  state: z.enum(["waiting", "scheduled"]),
+  statusUrl: z.string(),
+  scheduledFor: z.date().optional(),
+});
+export type EnqueueResult = z.infer<typeof enqueueResult>;
+
+/** Input of `jobs.status`. */
+export const jobStatusInput = z.object({ queue: z.string().min(1).max(64), jobId: z.string().min(1).max(200) });
+export type JobStatusInput = z.infer<typeof jobStatusInput>;
+
+/** One attempt of a job: when it ended and how. */
+export const jobAttempt = z.object({
+  at: z.date(),
+  error: z.string(),
+  /** SMTP reply code where the failure came from an SMTP server. */
+  responseCode: z.number().optional(),
+  stack: z.string().optional(),
+});
+export type JobAttempt = z.infer<typeof jobAttempt>;
+
+/** The answer of `GET /jobs/status/:queue/:jobId`. */
+export const jobStatus = z.object({
+  jobId: z.string(),
+  queue: queueName,
+  state: z.enum(JOB_STATES),
+  attemptsMade: z.number(),
+  maxAttempts: z.number(),
+  createdAt: z.date(),
+  scheduledFor: z.date().optional(),
+  startedAt: z.date().optional(),
+  finishedAt: z.date().optional(),
+  failedReason: z.string().optional(),
+  nonRetryable: z.boolean().optional(),
+  result: z.unknown().optional(),
+  attempts: z.array(jobAttempt.omit({ stack: true })).optional(),
+});
+export type JobStatus = z.infer<typeof jobStatus>;
+
+/** The answer of `GET /health`. */
+export const healthStatus = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  redis: z.enum(["up", "down"]),
+  draining: z.boolean(),
+  uptimeMs: z.number(),
+  reason: z.string().optional(),
+});
+export type HealthStatus = z.infer<typeof healthStatus>;

@@ -1,0 +1,69 @@
+/**
+ * Rate-limit rules as users write them (`RATE_LIMIT_RULES`), and the limiter's public answers.
+ */
+import { z } from "zod";
+
+/** What a rule counts requests by. */
+export const RATE_LIMIT_KEYS = ["ip", "user", "apiKey", "global"] as const;
+export type RateLimitKey = (typeof RATE_LIMIT_KEYS)[number];
+
+/** One rate-limit rule. */
+export const rateLimitRule = z
+  .object({
+    /** Unique name, reported in headers, 429 bodies and the blocked log. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "names are 1-64 letters, digits, '_', '.' or '-'" }),
+    /** What is counted. A `user` rule does not apply to a request without a user. */
+    key: z.enum(RATE_LIMIT_KEYS),
+    /** Most cost admitted in any window. */
+    limit: z.number().int().positive(),
+    /** Window length, in ms (at least 1 s, at most 1 day). */
+    windowMs: z.number().int().min(1000).max(86_400_000),
+    /** Routes by REST alias (`POST /jobs/email`), `*` allowed at the end. Default: all routes. */
+    routes: z.array(z.string().regex(/^(\*|[A-Z]+ \/[^\s]*)$/, { error: "a route is 'METHOD /path', optionally ending in *" })).min(1).optional(),
+    /** API-key tiers the rule applies to. Default: all callers. */
+    tiers: z.array(z.string().min(1)).min(1).optional(),
+    /** Lower wins when several rules deny; default 100. */
+    priority: z.number().int().default(100),
+    /** Cost of one request; default 1. */
+    cost: z.number().int().positive().default(1),
+  })
+  .strict()
+  .refine((rule) => rule.cost <= rule.limit, { error: "cost must not exceed limit", path: ["cost"] });
+export type RateLimitRule = z.output<typeof rateLimitRule>;
+export type RateLimitRuleInput = z.input<typeof rateLimitRule>;
+
+export const rateLimitRules = z.array(rateLimitRule).superRefine((rules, ctx) => {
+  const seen = new Set<string>();
+  for (const [index, rule] of rules.entries()) {
+    if (seen.has(rule.name)) ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate rule name '${rule.name}'` });
+    seen.add(rule.name);
+  }
+});
+
+/** Rules used when `RATE_LIMIT_RULES` is unset: generous per-IP and per-user ceilings. */
+export const DEFAULT_RATE_LIMIT_RULES: RateLimitRuleInput[] = [
+  { name: "ip-default", key: "ip", limit: 300, windowMs: 60_000, priority: 100 },
+  {
+    name: "email-per-user",
+    key: "user",
+    limit: 60,
+    windowMs: 60_000,
+    routes: ["POST /jobs/email", "POST /jobs/email/schedule"],
+    priority: 10,
+  },
+];
+
+/** One rule's state after a check, as the headers and the 429 body report it. */
+export interface RuleOutcome {
+  name: string;
+  limit: number;
+  windowMs: number;
+  /** Cost still admissible in the current window after this request. */
+  remaining: number;
+  /** Ms until the window has fully room again (the oldest counted request leaves). */
+  resetMs: number;
+  /** Ms until this request could pass this rule; 0 when it passed. */
+  retryAfterMs: number;
+  allowed: boolean;
+  priority: number;
+}

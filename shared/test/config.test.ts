@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "@taskgate/shared";
+
+describe("parseConfig", () => {
+  it("gives the documented defaults for an empty environment", () => {
+    const config = parseConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe("127.0.0.1");
+    expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(config.keyPrefix).toBe("tg");
+    expect(config.apiKeys).toBeUndefined();
+    expect(config.rateLimitFailMode).toBe("open");
+    expect(config.idempotencyTtlMs).toBe(86_400_000);
+    expect(config.workerConcurrency).toBe(10);
+    expect(config.jobAttempts).toBe(5);
+    expect(config.jobBackoffMs).toBe(1000);
+    expect(config.shutdownTimeoutMs).toBe(10_000);
+    expect(config.rateLimitRules.map((r) => r.name)).toEqual(["ip-default", "email-per-user"]);
+  });
+
+  it("names the variable, the value and what is expected in one line", () => {
+    expect(() => parseConfig({ PORT: "abc" })).toThrow(ConfigError);
+    expect(() => parseConfig({ PORT: "abc" })).toThrow(/^Invalid PORT = "abc": /);
+    expect(() => parseConfig({ REDIS_URL: "http://x" })).toThrow(/Invalid REDIS_URL = "http:\/\/x": must be a redis:\/\//);
+  });
+
+  it("names the bad rule of RATE_LIMIT_RULES", () => {
+    const rules = JSON.stringify([{ name: "a", key: "ip", limit: 10, windowMs: 60000 }, { name: "b", key: "nope", limit: 1, windowMs: 1000 }]);
+    expect(() => parseConfig({ RATE_LIMIT_RULES: rules })).toThrow(/Invalid RATE_LIMIT_RULES .* at 1\.key/);
+  });
+
+  it("refuses open mode under NODE_ENV=production", () => {
+    expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(/API_KEYS/);
+    const keys = JSON.stringify([{ key: "k".repeat(20), userId: "u1" }]);
+    expect(parseConfig({ NODE_ENV: "production", API_KEYS: keys }).apiKeys).toHaveLength(1);
+  });
+});

@@ -1,0 +1,23 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run the TypeScript sources of the workspace packages, not their builds.
+    alias: [
+      { find: /^@taskgate\/shared\/load-config$/, replacement: src("./shared/src/loadConfig.ts") },
+      { find: /^@taskgate\/shared$/, replacement: src("./shared/src/index.ts") },
+      { find: /^@taskgate\/server$/, replacement: src("./server/src/index.ts") },
+      { find: /^@taskgate\/worker$/, replacement: src("./worker/src/index.ts") },
+      { find: /^@taskgate\/client$/, replacement: src("./client-sdk/src/index.ts") },
+    ],
+  },
+  test: {
+    include: ["shared/test/**/*.test.ts", "server/test/**/*.test.ts", "worker/test/**/*.test.ts", "client-sdk/test/**/*.test.ts", "test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: "forks",
+  },
+});
