@@ -96,6 +96,12 @@ export const configSchema = z.object({
   JOB_BACKOFF_MS: int(0).default(1000),
   /** Longest one attempt may run before it is aborted and counted as failed, in ms; default 60 000. */
   JOB_TIMEOUT_MS: int(100).default(60_000),
+  /** BullMQ job lock, and the execution guard's lease, in ms; default 30 000. A dead worker's jobs are picked up within about lock + stalled interval. */
+  WORKER_LOCK_MS: int(1000).default(30_000),
+  /** How often workers look for stalled jobs (whose worker died), in ms; default 15 000. */
+  WORKER_STALLED_INTERVAL_MS: int(500).default(15_000),
+  /** Times a job may stall before it goes dead instead of running again; default 2. */
+  WORKER_MAX_STALLED_COUNT: int(0, 100).default(2),
   /** Completed jobs are kept this long, in ms; default 7 days (covers the idempotency TTL). */
   JOB_KEEP_COMPLETED_MS: int(0).default(7 * 86_400_000),
   /** At most this many completed jobs per queue are kept; default 100 000. */
@@ -134,6 +140,9 @@ export interface Config {
   jobAttempts: number;
   jobBackoffMs: number;
   jobTimeoutMs: number;
+  workerLockMs: number;
+  workerStalledIntervalMs: number;
+  workerMaxStalledCount: number;
   jobKeepCompletedMs: number;
   jobKeepCompletedCount: number;
   jobKeepDeadMs: number;
@@ -194,6 +203,9 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     jobAttempts: e.JOB_ATTEMPTS,
     jobBackoffMs: e.JOB_BACKOFF_MS,
     jobTimeoutMs: e.JOB_TIMEOUT_MS,
+    workerLockMs: e.WORKER_LOCK_MS,
+    workerStalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+    workerMaxStalledCount: e.WORKER_MAX_STALLED_COUNT,
     jobKeepCompletedMs: e.JOB_KEEP_COMPLETED_MS,
     jobKeepCompletedCount: e.JOB_KEEP_COMPLETED_COUNT,
     jobKeepDeadMs: e.JOB_KEEP_DEAD_MS,

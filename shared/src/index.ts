@@ -9,3 +9,4 @@ export * from "./config.js";
 export * from "./schemas/email.js";
 export * from "./schemas/jobs.js";
 export * from "./schemas/rateLimit.js";
+export * from "./schemas/attempts.js";

@@ -1,0 +1,40 @@
+/**
+ * `npm start`: the whole of Taskgate in one process — API and email worker — against
+ * REDIS_URL, starting a private Redis when none answers. Ctrl-C stops everything cleanly.
+ */
+import { ConfigError } from "@taskgate/shared";
+import { loadConfig } from "@taskgate/shared/load-config";
+import { createLogger, exitOnSignals, startApi } from "@taskgate/server";
+import { startWorker } from "@taskgate/worker";
+import { ensureRedis } from "./lib/ensureRedis.js";
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+const logger = createLogger(config, "all-in-one");
+
+let redis;
+try {
+  redis = config.redisClusterNodes ? { url: "cluster", started: false, stop: async () => undefined } : await ensureRedis(config.redisUrl);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
+if (redis.started) logger.warn({ redisUrl: redis.url, data: ".data/redis" }, "no Redis answered: started a private redis-server (stopped on exit)");
+
+const api = await startApi(config, { logger: createLogger(config, "api") });
+const worker = await startWorker(config, { logger: createLogger(config, "worker") });
+logger.info(`Taskgate is up: API on ${api.url} (try GET ${api.url}/health), ${config.smtpUrl ? "mail via SMTP" : `mail to the dev outbox ${config.outboxDir}`}. Ctrl-C stops.`);
+
+exitOnSignals(async () => {
+  const [apiClean, workerClean] = await Promise.all([api.close(), worker.close()]);
+  await redis.stop();
+  return apiClean && workerClean;
+}, logger);

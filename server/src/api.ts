@@ -1,0 +1,97 @@
+/**
+ * Starting and stopping one API process: connections, dependencies, the HTTP server, and a
+ * graceful drain (health flips to 503, in-flight requests finish, idle sockets close,
+ * queues and Redis close) bounded by SHUTDOWN_TIMEOUT_MS.
+ */
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import type { Logger } from "pino";
+import type { Config } from "@taskgate/shared";
+import { createKeyLookup } from "./auth/apiKeys.js";
+import type { ServerDeps } from "./deps.js";
+import { createApp } from "./http/app.js";
+import { createIdempotencyStore } from "./idempotency/index.js";
+import { closeQueues, openQueues } from "./jobs/queues.js";
+import { createLogger } from "./logger.js";
+import { createRateLimiter } from "./rateLimit/index.js";
+import { connectRedis, type RedisClient } from "./redis/connect.js";
+import { createAppRouter } from "./trpc/appRouter.js";
+
+/** A running API process. */
+export interface RunningApi {
+  server: Server;
+  /** The port actually bound (useful with PORT=0 in tests). */
+  port: number;
+  url: string;
+  deps: ServerDeps;
+  /** Drains and closes; resolves `true` when everything finished within the timeout. */
+  close(): Promise<boolean>;
+}
+
+/** Waits for a connection to be ready, up to `timeoutMs`; the API starts either way (health says down). */
+async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger): Promise<void> {
+  if ((redis.status as string) === "ready") return;
+  await Promise.race([once(redis, "ready"), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  if ((redis.status as string) !== "ready") logger.warn("Redis is not answering yet; the API starts and reports 503 until it does");
+}
+
+/** Builds the dependencies of one API process. */
+export function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
+  return {
+    config,
+    redis,
+    logger,
+    queues: openQueues(config, redis),
+    lifecycle: { draining: false, startedAt: Date.now() },
+    keyLookup: config.apiKeys ? createKeyLookup(config.apiKeys) : undefined,
+    limiter: createRateLimiter({
+      redis,
+      keyPrefix: config.keyPrefix,
+      rules: config.rateLimitRules,
+      failMode: config.rateLimitFailMode,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
+    }),
+    idempotency: createIdempotencyStore({ redis, keyPrefix: config.keyPrefix, ttlMs: config.idempotencyTtlMs, leaseMs: config.idempotencyLeaseMs }),
+  };
+}
+
+/** Starts the API on `config.port` (0 = any free port). */
+export async function startApi(config: Config, options: { logger?: Logger } = {}): Promise<RunningApi> {
+  const logger = options.logger ?? createLogger(config, "api");
+  if (!config.apiKeys) logger.warn("API_KEYS is not set: open mode, every path is open and only ip/global rate limits apply");
+  const redis = connectRedis(config, "api");
+  redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
+  await waitReady(redis, 5000, logger);
+  const deps = createServerDeps(config, logger, redis);
+  for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
+  const app = createApp(deps, createAppRouter(deps));
+  const server = createServer(app);
+  server.listen(config.port, config.host);
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  logger.info({ port, host: config.host }, "API listening");
+
+  let closing: Promise<boolean> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      deps.lifecycle.draining = true;
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.shutdownTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        const open = await new Promise<number>((resolve) => server.getConnections((_e, count) => resolve(count)));
+        logger.error({ openConnections: open, timeoutMs: config.shutdownTimeoutMs }, "shutdown timed out with requests still in flight; closing them");
+        server.closeAllConnections();
+      }
+      await closeQueues(deps.queues).catch((error: unknown) => logger.warn({ err: error }, "closing queues failed"));
+      await redis.quit().catch(() => redis.disconnect());
+      return !timedOut;
+    })());
+  return { server, port, url: `http://${config.host}:${port}`, deps, close };
+}

@@ -1,0 +1,33 @@
+/**
+ * API-key lookup: finds the caller for a presented key in constant time per key, so the
+ * comparison's timing does not tell an attacker how much of a key was right.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { ApiKeyEntry } from "@taskgate/shared";
+import type { Caller } from "../context.js";
+
+/** Looks up keys; `undefined` result = unknown key. */
+export type KeyLookup = (presented: string) => Caller | undefined;
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/** Builds a lookup over the configured keys. */
+export function createKeyLookup(entries: readonly ApiKeyEntry[]): KeyLookup {
+  // Comparing fixed-length digests keeps timingSafeEqual's length requirement and hides key length.
+  const table = entries.map((entry) => ({ entry, hash: digest(entry.key) }));
+  return (presented) => {
+    const hash = digest(presented);
+    let found: ApiKeyEntry | undefined;
+    for (const row of table) if (timingSafeEqual(row.hash, hash)) found = row.entry;
+    return found && { userId: found.userId, tier: found.tier, admin: found.admin === true, apiKey: found.key };
+  };
+}
+
+/** The key a request presents: `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function presentedKey(authorization: string | undefined, xApiKey: string | undefined): string | undefined {
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  return xApiKey?.trim() || undefined;
+}

@@ -1,0 +1,30 @@
+/**
+ * Everything the API's procedures need, built once at start-up and passed in (never read
+ * from globals), so tests can build the same thing against their own Redis prefix.
+ */
+import type { Logger } from "pino";
+import type { Config } from "@taskgate/shared";
+import type { Queues } from "./jobs/queues.js";
+import type { RedisClient } from "./redis/connect.js";
+import type { KeyLookup } from "./auth/apiKeys.js";
+import type { RateLimiter } from "./rateLimit/index.js";
+import type { IdempotencyStore } from "./idempotency/index.js";
+
+/** Process-wide state that shutdown flips. */
+export interface Lifecycle {
+  /** True once a shutdown began: /health answers 503 so load balancers stop sending. */
+  draining: boolean;
+  startedAt: number;
+}
+
+export interface ServerDeps {
+  config: Config;
+  redis: RedisClient;
+  queues: Queues;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  /** Undefined in open mode. */
+  keyLookup: KeyLookup | undefined;
+  limiter: RateLimiter;
+  idempotency: IdempotencyStore;
+}

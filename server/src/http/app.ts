@@ -1,0 +1,69 @@
+/**
+ * The Express app: request ids, tRPC at /trpc, the REST aliases, and one error format for
+ * everything (including body-parser failures and unknown paths).
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import type { ServerDeps } from "../deps.js";
+import { NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
+import { MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
+import type { AppRouter } from "../trpc/appRouter.js";
+import { buildRequestContext } from "./context.js";
+import { requestIdMiddleware } from "./requestId.js";
+import { sendProblem } from "./sendProblem.js";
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", deps.config.trustProxy);
+  app.use(requestIdMiddleware);
+  app.use((_req, res, next) => {
+    // While draining, tell keep-alive clients to reconnect elsewhere after this response.
+    if (deps.lifecycle.draining) res.setHeader("Connection", "close");
+    next();
+  });
+
+  app.get("/health/live", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+
+  app.use(
+    "/trpc",
+    createExpressMiddleware({
+      router: appRouter,
+      maxBodySize: MAX_BODY_BYTES,
+      createContext: ({ req, res }) => buildRequestContext(req, res, deps.keyLookup),
+      onError: ({ error, path, ctx }) => {
+        if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, "procedure failed");
+      },
+      responseMeta: ({ errors }) => {
+        const unavailable = errors.some((error) => error.code === "SERVICE_UNAVAILABLE");
+        return unavailable ? { headers: { "Retry-After": "1" } } : {};
+      },
+    }),
+  );
+
+  mountRestAliases(app, appRouter, deps.keyLookup, deps.logger);
+
+  app.use((req: Request, res: Response) => {
+    sendProblem(res, new NotFoundError(`No endpoint ${req.method} ${req.path}.`), deps.logger);
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const parserError = error as BodyParserError;
+    if (parserError.type === "entity.too.large") return sendProblem(res, new PayloadTooLargeError(MAX_BODY_BYTES), deps.logger);
+    if (parserError.type === "entity.parse.failed") {
+      return sendProblem(res, new ValidationError([{ path: "", message: "the body is not valid JSON" }], "The body is not valid JSON."), deps.logger);
+    }
+    if (parserError.status !== undefined && parserError.status >= 400 && parserError.status < 500) {
+      return sendProblem(res, new ValidationError([{ path: "", message: "the body could not be read" }], "The body could not be read."), deps.logger);
+    }
+    sendProblem(res, error, deps.logger);
+  });
+  return app;
+}

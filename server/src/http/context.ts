@@ -1,0 +1,26 @@
+/**
+ * Builds the transport-neutral request context from an Express request: the one place that
+ * reads identity headers. The client IP is Express's `req.ip` (socket address unless
+ * TRUST_PROXY says otherwise), so a client cannot pick its own IP or user with a header.
+ */
+import type { Request, Response } from "express";
+import type { RequestContext } from "../context.js";
+import type { KeyLookup } from "../auth/apiKeys.js";
+import { presentedKey } from "../auth/apiKeys.js";
+import { requestIdOf } from "./requestId.js";
+
+export function buildRequestContext(req: Request, res: Response, keyLookup: KeyLookup | undefined): RequestContext {
+  const key = keyLookup ? presentedKey(req.get("authorization"), req.get("x-api-key")) : undefined;
+  const caller = key !== undefined && keyLookup ? (keyLookup(key) ?? null) : null;
+  return {
+    requestId: requestIdOf(res),
+    ip: req.ip ?? req.socket.remoteAddress ?? "unknown",
+    caller,
+    badKey: key !== undefined && caller === null,
+    openMode: keyLookup === undefined,
+    idempotencyKey: req.get("idempotency-key"),
+    setHeader: (name, value) => {
+      if (!res.headersSent) res.setHeader(name, value);
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The blocked-request log: a capped Redis stream of denied requests for the monitoring API,
+ * plus per-minute and per-hour counters of denials by rule and by route.
+ */
+import type { Cluster, Redis } from "ioredis";
+import { redisKeys } from "@taskgate/shared";
+
+/** One denied request, as written to the log. */
+export interface BlockedEntry {
+  /** When the request was denied, in ms since the epoch (the API's clock); picks the counter buckets. */
+  at: number;
+  requestId: string;
+  ip: string;
+  /** Absent in open mode or for unauthenticated requests. */
+  userId?: string | undefined;
+  /** REST alias, e.g. `POST /jobs/email`. */
+  route: string;
+  /** Name of the reported (violated) rule. */
+  rule: string;
+  /** The rule's limit, in cost units. */
+  limit: number;
+  /** The rule's window, in ms. */
+  windowMs: number;
+  /** What the client was told to wait, in ms. */
+  retryAfterMs: number;
+}
+
+/** An entry read back, with its stream id (`<ms>-<seq>`, Redis clock). */
+export interface BlockedLogEntry extends BlockedEntry {
+  id: string;
+}
+
+/** Options of `recordBlocked`. */
+export interface RecordBlockedOptions {
+  /**
+   * Approximate cap of the stream, in entries; default 10 000 (`BLOCKED_LOG_MAX`). Trimming is
+   * `MAXLEN ~`: Redis drops whole macro-nodes only, so the stream may hold somewhat more
+   * (typically up to ~100 entries over) in exchange for O(1) amortised trimming.
+   */
+  maxEntries?: number | undefined;
+}
+
+/** Filters of `readBlocked`; all optional and combined with AND. */
+export interface ReadBlockedFilters {
+  /** Most entries returned; default 100, at most 1000. */
+  limit?: number | undefined;
+  /** Oldest time included, in ms since the epoch (compared with the stream id, i.e. Redis time). */
+  since?: number | undefined;
+  /** Newest time included, in ms since the epoch (compared with the stream id, i.e. Redis time). */
+  until?: number | undefined;
+  ip?: string | undefined;
+  userId?: string | undefined;
+  /** Rule name. */
+  rule?: string | undefined;
+  /** REST alias, e.g. `POST /jobs/email`. */
+  route?: string | undefined;
+  /** Most stream entries examined before giving up on filling `limit`; default 10 000. */
+  maxScan?: number | undefined;
+}
+
+/** Default of `maxEntries`, in entries. */
+export const DEFAULT_BLOCKED_LOG_MAX = 10_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+/** Minute buckets are kept 48 h after they close. */
+const MINUTE_BUCKET_TTL_MS = 48 * HOUR_MS;
+/** Hour buckets are kept 30 days after they close. */
+const HOUR_BUCKET_TTL_MS = 30 * 24 * HOUR_MS;
+const PAGE_SIZE = 200;
+
+/**
+ * Appends a denied request to the log and counts it, in one pipelined round trip. Resolves
+ * when written; rejects (never throws synchronously) on any Redis error, so the caller can
+ * `.catch` it and log without ever delaying or failing the 429.
+ */
+export async function recordBlocked(
+  redis: Redis | Cluster,
+  keyPrefix: string,
+  entry: BlockedEntry,
+  options: RecordBlockedOptions = {},
+): Promise<void> {
+  const keys = redisKeys(keyPrefix);
+  const maxEntries = options.maxEntries ?? DEFAULT_BLOCKED_LOG_MAX;
+  const fields: (string | number)[] = ["at", entry.at, "requestId", entry.requestId, "ip", entry.ip];
+  if (entry.userId !== undefined) fields.push("userId", entry.userId);
+  fields.push("route", entry.route, "rule", entry.rule, "limit", entry.limit, "windowMs", entry.windowMs, "retryAfterMs", entry.retryAfterMs);
+
+  const commands: [string, ...(string | number)[]][] = [["xadd", keys.blockedLog(), "MAXLEN", "~", maxEntries, "*", ...fields]];
+  const buckets = [
+    { name: "minute", sizeMs: MINUTE_MS, ttlMs: MINUTE_BUCKET_TTL_MS },
+    { name: "hour", sizeMs: HOUR_MS, ttlMs: HOUR_BUCKET_TTL_MS },
+  ];
+  for (const { name, sizeMs, ttlMs } of buckets) {
+    const startMs = Math.floor(entry.at / sizeMs) * sizeMs;
+    const key = keys.counterBucket("blocked", name, startMs);
+    commands.push(
+      ["hincrby", key, "total", 1],
+      ["hincrby", key, `rule:${entry.rule}`, 1],
+      ["hincrby", key, `route:${entry.route}`, 1],
+      // An absolute deadline from the bucket's end, so every write agrees on it.
+      ["pexpireat", key, startMs + sizeMs + ttlMs],
+    );
+  }
+  if (redis.isCluster) {
+    // A Cluster pipeline must stay in one slot and these keys are spread out: send them side by
+    // side instead (ioredis routes each to its node), still without waiting between them.
+    await Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args)));
+    return;
+  }
+  const results = await redis.pipeline(commands).exec();
+  // exec() resolves even when single commands fail; surface the first failure.
+  for (const [error] of results ?? []) if (error) throw error;
+}
+
+function toEntry(id: string, flat: string[]): BlockedLogEntry {
+  const map = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) map.set(flat[i] as string, flat[i + 1] as string);
+  const text = (name: string) => map.get(name) ?? "";
+  const int = (name: string) => Number(map.get(name) ?? 0);
+  const userId = map.get("userId");
+  return {
+    id,
+    at: int("at"),
+    requestId: text("requestId"),
+    ip: text("ip"),
+    ...(userId === undefined ? {} : { userId }),
+    route: text("route"),
+    rule: text("rule"),
+    limit: int("limit"),
+    windowMs: int("windowMs"),
+    retryAfterMs: int("retryAfterMs"),
+  };
+}
+
+function matches(entry: BlockedLogEntry, filters: ReadBlockedFilters): boolean {
+  return (
+    (filters.ip === undefined || entry.ip === filters.ip) &&
+    (filters.userId === undefined || entry.userId === filters.userId) &&
+    (filters.rule === undefined || entry.rule === filters.rule) &&
+    (filters.route === undefined || entry.route === filters.route)
+  );
+}
+
+/**
+ * Reads the log newest first: XREVRANGE between `until` and `since` in pages, filtering in
+ * Node, until `limit` entries match or `maxScan` entries were examined (so a rare filter
+ * cannot make one read walk an unbounded stream).
+ */
+export async function readBlocked(redis: Redis | Cluster, keyPrefix: string, filters: ReadBlockedFilters = {}): Promise<BlockedLogEntry[]> {
+  const key = redisKeys(keyPrefix).blockedLog();
+  const limit = Math.min(Math.max(filters.limit ?? 100, 1), 1000);
+  const maxScan = Math.max(filters.maxScan ?? DEFAULT_BLOCKED_LOG_MAX, 1);
+  const filtered = filters.ip !== undefined || filters.userId !== undefined || filters.rule !== undefined || filters.route !== undefined;
+  // A bare ms id means `<ms>-0` as a start and `<ms>-<max>` as an end: both bounds inclusive.
+  const start = filters.since === undefined ? "-" : String(Math.max(0, Math.floor(filters.since)));
+  let end = filters.until === undefined ? "+" : String(Math.max(0, Math.floor(filters.until)));
+
+  const found: BlockedLogEntry[] = [];
+  let scanned = 0;
+  while (found.length < limit && scanned < maxScan) {
+    // Without filters every entry counts, so ask for exactly what is missing.
+    const count = Math.min(filtered ? PAGE_SIZE : limit - found.length, maxScan - scanned);
+    const page = await redis.xrevrange(key, end, start, "COUNT", count);
+    for (const [id, flat] of page) {
+      const entry = toEntry(id, flat);
+      if (matches(entry, filters)) found.push(entry);
+      if (found.length === limit) break;
+    }
+    scanned += page.length;
+    const last = page.at(-1);
+    if (last === undefined || page.length < count) break;
+    end = `(${last[0]}`; // exclusive: continue just past the last id read
+  }
+  return found;
+}

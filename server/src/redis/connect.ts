@@ -1,0 +1,29 @@
+/**
+ * Redis connections for the API. Request-path commands must fail fast when Redis is away
+ * (a short command timeout, no offline queue), so a request answers 503 instead of hanging.
+ */
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Config } from "@taskgate/shared";
+
+/** A single Redis or a Redis Cluster client. */
+export type RedisClient = Redis | Cluster;
+
+/** Opens a request-path connection per the config (cluster when REDIS_CLUSTER_NODES is set). */
+export function connectRedis(config: Config, name: string): RedisClient {
+  const options: RedisOptions = {
+    connectionName: `taskgate-${name}`,
+    commandTimeout: config.redisCommandTimeoutMs,
+    // Commands issued while disconnected fail at once instead of queueing behind a reconnect.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  };
+  if (config.redisClusterNodes) {
+    const nodes = config.redisClusterNodes.map((node) => {
+      const [host, port] = node.split(":") as [string, string];
+      return { host, port: Number(port) };
+    });
+    return new Cluster(nodes, { redisOptions: options, enableOfflineQueue: false });
+  }
+  return new Redis(config.redisUrl, options);
+}

@@ -1,0 +1,18 @@
+/**
+ * The whole API as one tRPC router. `AppRouter` is the type the client SDK is built from.
+ */
+import type { ServerDeps } from "../deps.js";
+import { router } from "./init.js";
+import { createProcedures } from "./procedures.js";
+import { healthRouter } from "./routers/health.js";
+import { jobsRouter } from "./routers/jobs.js";
+
+export function createAppRouter(deps: ServerDeps) {
+  const procedures = createProcedures(deps);
+  return router({
+    health: healthRouter(deps),
+    jobs: jobsRouter(deps, procedures),
+  });
+}
+
+export type AppRouter = ReturnType<typeof createAppRouter>;

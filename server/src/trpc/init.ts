@@ -1,0 +1,42 @@
+/**
+ * The tRPC instance: superjson, the public error shape (problem details in `data.problem`),
+ * and `isDev: false` so stack traces never reach a response.
+ */
+import { initTRPC } from "@trpc/server";
+import superjson from "superjson";
+import type { Problem } from "@taskgate/shared";
+import type { RequestContext } from "../context.js";
+import { toAppError, toProblem } from "../errors/problem.js";
+
+/** Who may call a procedure. */
+export type Access = "public" | "user" | "admin";
+
+/** Per-procedure metadata. */
+export interface ProcedureMeta {
+  /** Default `user`: an API key is required unless in open mode. */
+  access?: Access;
+}
+
+/** The `data` of every tRPC error: tRPC's code and status, plus the public problem. */
+export interface TaskgateErrorData {
+  code: string;
+  httpStatus: number;
+  path?: string | undefined;
+  problem: Problem;
+}
+
+export const t = initTRPC
+  .context<RequestContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    transformer: superjson,
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      const problem = toProblem(toAppError(error), ctx?.requestId ?? "unknown");
+      const data: TaskgateErrorData = { code: shape.data.code, httpStatus: problem.status, path: shape.data.path, problem };
+      return { code: shape.code, message: problem.detail, data };
+    },
+  });
+
+export const router = t.router;
+export const middleware = t.middleware;

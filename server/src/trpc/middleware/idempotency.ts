@@ -1,0 +1,68 @@
+/**
+ * Producer idempotency (API.md §5) as tRPC middleware, after input validation (the
+ * fingerprint is of the validated body) and before rate limiting (a replay is not charged).
+ * The claimed record's id becomes the BullMQ job id, so a crash between enqueue and storing
+ * the answer cannot enqueue twice.
+ */
+import superjson from "superjson";
+import type { Logger } from "pino";
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError, ValidationError } from "../../errors/appErrors.js";
+import { toTRPCError } from "../../errors/problem.js";
+import { routeOfProcedure } from "../../rest/aliases.js";
+import { fingerprint, isValidIdempotencyKey, jobIdFromRecord, type IdempotencyStore } from "../../idempotency/index.js";
+import { middleware } from "../init.js";
+
+export interface IdempotencyMiddlewareDeps {
+  store: IdempotencyStore;
+  logger: Logger;
+}
+
+/** What the middleware adds to the context of an idempotent procedure. */
+export interface IdempotencyContext {
+  /** Job id derived from the claimed record; undefined without an Idempotency-Key. */
+  derivedJobId: string | undefined;
+  /** The stored answer of an earlier request with the same key and body. */
+  replay: { output: unknown } | undefined;
+  /** True on a replay: later middleware (rate limiting) lets it through uncharged. */
+  replayed: boolean;
+}
+
+export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
+  return middleware(async ({ ctx, path, input, next }) => {
+    const key = ctx.idempotencyKey;
+    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, replayed: false };
+    if (key === undefined) return next({ ctx: plain });
+    if (!isValidIdempotencyKey(key)) {
+      throw toTRPCError(new ValidationError([{ path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" }]));
+    }
+    const record = { scope: ctx.caller ? ctx.caller.userId : `ip:${ctx.ip}`, route: routeOfProcedure(path), key };
+    const claim = await deps.store.claim({ ...record, fingerprint: fingerprint(input) });
+    switch (claim.kind) {
+      case "replay":
+        ctx.setHeader("Idempotent-Replayed", "true");
+        return next({ ctx: { ...plain, replay: { output: superjson.parse(claim.body) }, replayed: true } });
+      case "in_use":
+        ctx.setHeader("Retry-After", "1");
+        throw toTRPCError(new IdempotencyKeyInUseError());
+      case "mismatch":
+        throw toTRPCError(new IdempotencyKeyReusedError());
+      case "claimed":
+        break;
+    }
+    const result = await next({ ctx: { ...plain, derivedJobId: jobIdFromRecord(claim.recordId) } });
+    try {
+      if (result.ok) {
+        const stored = await deps.store.complete({ ...record, token: claim.token, status: 202, body: superjson.stringify(result.data) });
+        if (!stored) deps.logger.warn({ requestId: ctx.requestId }, "idempotency lease was lost before the answer was stored");
+      } else {
+        // Errors are never stored: the same key may succeed later.
+        await deps.store.release({ ...record, token: claim.token });
+      }
+    } catch (error) {
+      // The job is enqueued (or the error stands); a retry finds the record by its lease expiry
+      // and the derived job id, so a failed bookkeeping write must not fail this request.
+      deps.logger.warn({ err: error, requestId: ctx.requestId }, "could not finish the idempotency record");
+    }
+    return result;
+  });
+}

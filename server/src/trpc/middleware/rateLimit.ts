@@ -1,0 +1,53 @@
+/**
+ * Rate limiting as tRPC middleware, so a REST alias and its procedure count as the same
+ * route. The limiter answers with a value; only here does a denial become a 429 (or a
+ * closed-mode failure a 503). Replays of an idempotent request are not charged.
+ */
+import type { Logger } from "pino";
+import type { RuleOutcome } from "@taskgate/shared";
+import { RateLimitedError, UnavailableError } from "../../errors/appErrors.js";
+import { toTRPCError } from "../../errors/problem.js";
+import { routeOfProcedure } from "../../rest/aliases.js";
+import { formatRateLimitHeaders, recordBlocked, retryAfterSeconds, type RateLimiter } from "../../rateLimit/index.js";
+import { middleware } from "../init.js";
+
+export interface RateLimitMiddlewareDeps {
+  limiter: RateLimiter;
+  logger: Logger;
+  /** Writes the blocked log and counters; failures are logged, never thrown. */
+  recordBlocked: (entry: Parameters<typeof recordBlocked>[2]) => Promise<unknown>;
+}
+
+function describe(rule: RuleOutcome) {
+  return { rule: rule.name, limit: rule.limit, windowMs: rule.windowMs, retryAfterMs: rule.retryAfterMs };
+}
+
+export function createRateLimitMiddleware(deps: RateLimitMiddlewareDeps) {
+  return middleware(async ({ ctx, path, next }) => {
+    if ((ctx as { replayed?: boolean }).replayed) return next();
+    const route = routeOfProcedure(path);
+    const decision = await deps.limiter.check({
+      route,
+      ip: ctx.ip,
+      ...(ctx.caller ? { userId: ctx.caller.userId, apiKey: ctx.caller.apiKey, tier: ctx.caller.tier } : {}),
+    });
+    if (decision.failure) deps.logger.warn({ requestId: ctx.requestId, failure: decision.failure, route }, "rate limiter could not reach Redis");
+    for (const [name, value] of Object.entries(formatRateLimitHeaders(decision.outcomes))) ctx.setHeader(name, value);
+    if (decision.allowed) return next();
+    if (decision.failure) throw toTRPCError(new UnavailableError("Rate limiting is unavailable and the limiter fails closed; retry shortly.", 1));
+    const reported = decision.reported ?? decision.violated[0]!;
+    const retryAfter = retryAfterSeconds(decision);
+    ctx.setHeader("Retry-After", String(retryAfter));
+    const at = Date.now();
+    deps
+      .recordBlocked({ at, requestId: ctx.requestId, ip: ctx.ip, ...(ctx.caller ? { userId: ctx.caller.userId } : {}), route, rule: reported.name, limit: reported.limit, windowMs: reported.windowMs, retryAfterMs: reported.retryAfterMs })
+      .catch((error: unknown) => deps.logger.warn({ err: error, requestId: ctx.requestId }, "could not record a blocked request"));
+    throw toTRPCError(
+      new RateLimitedError(
+        `Rate limit '${reported.name}' exceeded: ${reported.limit} per ${reported.windowMs / 1000} s. Retry in ${retryAfter} s.`,
+        { ...describe(reported), violated: decision.violated.map(describe) },
+        retryAfter,
+      ),
+    );
+  });
+}

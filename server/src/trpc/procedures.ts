@@ -1,0 +1,27 @@
+/**
+ * The procedure builders every router uses, in the request order of DESIGN.md:
+ * access control → (input validation → idempotency) → rate limit → resolver.
+ */
+import type { ServerDeps } from "../deps.js";
+import { recordBlocked } from "../rateLimit/index.js";
+import { t } from "./init.js";
+import { accessControl } from "./middleware/access.js";
+import { unavailableOnRedisFailure } from "./middleware/unavailable.js";
+import { createIdempotencyMiddleware } from "./middleware/idempotency.js";
+import { createRateLimitMiddleware } from "./middleware/rateLimit.js";
+
+export function createProcedures(deps: ServerDeps) {
+  const rateLimit = createRateLimitMiddleware({
+    limiter: deps.limiter,
+    logger: deps.logger,
+    recordBlocked: (entry) => recordBlocked(deps.redis, deps.config.keyPrefix, entry, { maxEntries: deps.config.blockedLogMax }),
+  });
+  const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger });
+  const guarded = t.procedure.use(unavailableOnRedisFailure).use(accessControl);
+  return {
+    /** Rate-limited procedure for reads and non-idempotent calls. */
+    limited: guarded.use(rateLimit),
+    /** Builds an idempotent, rate-limited mutation over a validated input. */
+    idempotent: <TInput>(schema: import("zod").ZodType<TInput, any>) => guarded.input(schema).use(idempotency).use(rateLimit),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The execution guard: makes a job's effect (sending its email) happen effectively once although
+ * BullMQ runs a job at least once, with an owned, expiring lease per effect in Redis.
+ */
+import type { Cluster, Redis } from "ioredis";
+import { redisKeys } from "@taskgate/shared";
+import { defineLuaCommands } from "@taskgate/shared/lua";
+import { effectGuardScripts, type EffectGuardCommands } from "./scripts.js";
+
+/** Default lease: how long a claim excludes other owners without renewal (30 s). */
+export const DEFAULT_EFFECT_LEASE_MS = 30_000;
+/** Default lifetime of an effect record (7 days): keep it at least as long as completed jobs. */
+export const DEFAULT_EFFECT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Options of `createEffectGuard`. */
+export interface EffectGuardOptions {
+  /** Client the scripts are registered on (a Redis or a Cluster; each script touches one key). */
+  redis: Redis | Cluster;
+  /** Key prefix of every key the project writes (`KEY_PREFIX`), e.g. `tg`. */
+  keyPrefix: string;
+  /** How long a claim excludes other owners unless renewed, in ms. Default 30_000. */
+  leaseMs?: number;
+  /**
+   * How long an effect record is kept, in ms. Default 7 days. Must outlive completed jobs
+   * (`removeOnComplete`) and every retry, or a late re-run finds no record and sends again.
+   */
+  ttlMs?: number;
+}
+
+/** What a claim found. */
+export type ClaimResult =
+  /** Run the effect: the claim is new, or this owner already held it (re-entrant). */
+  | { kind: "claimed" }
+  /**
+   * Run the effect again, with the same Message-ID: a previous owner's lease ran out before it
+   * marked the effect done, so it may have sent. `claims` counts owners so far (>= 2).
+   */
+  | { kind: "reclaimed"; claims: number }
+  /** Do not run: the effect happened; `result` is what its owner stored (JSON round-trip). */
+  | { kind: "done"; result: unknown }
+  /** Do not run now: another owner holds a live lease that ends in `retryAfterMs` (>= 1). */
+  | { kind: "busy"; retryAfterMs: number };
+
+/** The guard of one Redis and key prefix. `owner` is a token unique to one run of a job. */
+export interface EffectGuard {
+  /** Lease length in ms, as configured. */
+  readonly leaseMs: number;
+  /** Record lifetime in ms, as configured. */
+  readonly ttlMs: number;
+  /** Claims the effect of a job for `owner` before running it. */
+  claim(queue: string, jobId: string, owner: string): Promise<ClaimResult>;
+  /**
+   * Marks the effect done with its result (stored as JSON: `undefined` and values JSON cannot
+   * encode are stored as `null`, so the done mark itself can never fail on the result).
+   * True when the record now holds this owner's done mark; false when another owner had
+   * already marked it done. Accepted even when this owner lost its lease (see `effectDone-1.lua`).
+   */
+  markDone(queue: string, jobId: string, owner: string, result: unknown): Promise<boolean>;
+  /** Deletes `owner`'s claim because the effect definitely did not happen; false if not held. */
+  release(queue: string, jobId: string, owner: string): Promise<boolean>;
+  /** Extends `owner`'s lease by `leaseMs` from now; false when the lease is lost. */
+  renew(queue: string, jobId: string, owner: string): Promise<boolean>;
+}
+
+/** Creates the execution guard and registers its scripts on the client (idempotent). */
+export function createEffectGuard(options: EffectGuardOptions): EffectGuard {
+  const leaseMs = options.leaseMs ?? DEFAULT_EFFECT_LEASE_MS;
+  const ttlMs = options.ttlMs ?? DEFAULT_EFFECT_TTL_MS;
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) {
+    throw new RangeError(`leaseMs must be a positive integer, got ${leaseMs}`);
+  }
+  // A record that could expire under a live lease would let a second owner claim a fresh one.
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= leaseMs) {
+    throw new RangeError(`ttlMs must be an integer greater than leaseMs (${leaseMs}), got ${ttlMs}`);
+  }
+
+  defineLuaCommands(options.redis, effectGuardScripts);
+  const commands = options.redis as unknown as EffectGuardCommands;
+  const keys = redisKeys(options.keyPrefix);
+
+  return {
+    leaseMs,
+    ttlMs,
+
+    async claim(queue, jobId, owner) {
+      const reply = await commands.effectClaim(keys.effect(queue, jobId), owner, leaseMs, ttlMs);
+      return parseClaimReply(reply);
+    },
+
+    async markDone(queue, jobId, owner, result) {
+      const reply = await commands.effectDone(keys.effect(queue, jobId), owner, serializeResult(result), ttlMs);
+      return reply === 1;
+    },
+
+    async release(queue, jobId, owner) {
+      return (await commands.effectRelease(keys.effect(queue, jobId), owner)) === 1;
+    },
+
+    async renew(queue, jobId, owner) {
+      return (await commands.effectRenew(keys.effect(queue, jobId), owner, leaseMs)) === 1;
+    },
+  };
+}
+
+function parseClaimReply(reply: unknown): ClaimResult {
+  if (Array.isArray(reply)) {
+    const [kind, value] = reply as [unknown, unknown];
+    switch (kind) {
+      case "claimed":
+        return { kind: "claimed" };
+      case "reclaimed":
+        return { kind: "reclaimed", claims: Number(value) };
+      case "done":
+        return { kind: "done", result: parseResult(value) };
+      case "busy":
+        return { kind: "busy", retryAfterMs: Math.max(1, Number(value)) };
+    }
+  }
+  throw new Error(`Unexpected effectClaim reply: ${JSON.stringify(reply)}`);
+}
+
+/** Never throws: the done mark matters more than the exact result. */
+function serializeResult(result: unknown): string {
+  try {
+    return JSON.stringify(result) ?? "null";
+  } catch {
+    return "null";
+  }
+}
+
+function parseResult(value: unknown): unknown {
+  if (typeof value !== "string") return null;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return null;
+  }
+}

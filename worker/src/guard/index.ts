@@ -1,0 +1,15 @@
+/**
+ * The execution guard: an owned, expiring lease per job effect in Redis, so an email is sent
+ * effectively once although BullMQ runs jobs at least once.
+ */
+export {
+  createEffectGuard,
+  DEFAULT_EFFECT_LEASE_MS,
+  DEFAULT_EFFECT_TTL_MS,
+  type ClaimResult,
+  type EffectGuard,
+  type EffectGuardOptions,
+} from "./effectGuard.js";
+export { runGuarded, type AfterEffectHook, type RunGuardedOptions, type RunGuardedResult } from "./runGuarded.js";
+export { EffectBusyError, isEffectBusyError } from "./errors.js";
+export { effectGuardScripts, type EffectClaimReply, type EffectGuardCommands } from "./scripts.js";

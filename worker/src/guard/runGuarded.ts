@@ -1,0 +1,126 @@
+/**
+ * Runs one job's effect under the execution guard: claim, run while renewing the lease, mark
+ * done; or skip it (already done), or throw `EffectBusyError` (another run is on it).
+ */
+import type { EffectGuard } from "./effectGuard.js";
+import { EffectBusyError } from "./errors.js";
+
+/**
+ * Test seam: runs after the effect succeeded and before the done mark. A test throws from it to
+ * simulate a crash in the one window where a duplicate is possible. Production code leaves it unset.
+ */
+export type AfterEffectHook = () => Promise<void>;
+
+/** Options of `runGuarded`. */
+export interface RunGuardedOptions<R> {
+  /** The guard from `createEffectGuard`; its `leaseMs` sets the renewal period (leaseMs / 3). */
+  guard: EffectGuard;
+  /** Queue of the job. */
+  queue: string;
+  /** Id of the job; the effect record is per queue and job id. */
+  jobId: string;
+  /**
+   * Token unique to THIS run of the job (e.g. a random UUID per processor call). Never the job
+   * id: two runs with the same owner share a claim, and both would send.
+   */
+  owner: string;
+  /** The effect, e.g. sending the mail. Its result should be JSON-serializable. */
+  effect: () => Promise<R>;
+  /**
+   * Whether a failure of the effect proves it did not happen (connection refused, rejected before
+   * DATA), so the claim is released and the retry may send at once. Default: never (every failure
+   * is ambiguous, and the claim stays until its lease runs out). If it throws, the failure counts
+   * as ambiguous.
+   */
+  isDefinitelyNotSent?: (error: unknown) => boolean;
+  /** Called once if a renewal finds the lease taken over by another owner (for logging). */
+  onLeaseLost?: () => void;
+  /** Test seam; see `AfterEffectHook`. Default: none. */
+  afterEffect?: AfterEffectHook;
+}
+
+/** What `runGuarded` did. */
+export interface RunGuardedResult<R> {
+  /**
+   * The effect's result; when `deduplicated`, the result the effect's first run stored, after a
+   * JSON round-trip (so only JSON-shaped results come back as they went in).
+   */
+  result: R;
+  /** True when the effect was already done and was not run again. */
+  deduplicated: boolean;
+  /** True when this run took over from an owner whose lease ran out (it may have sent). */
+  reclaimed: boolean;
+}
+
+/**
+ * Runs `effect` at most once per (queue, jobId) unless a run dies between the effect and its done
+ * mark. Throws `EffectBusyError` when another run holds the lease; rethrows the effect's errors.
+ */
+export async function runGuarded<R>(options: RunGuardedOptions<R>): Promise<RunGuardedResult<R>> {
+  const { guard, queue, jobId, owner } = options;
+
+  const claim = await guard.claim(queue, jobId, owner);
+  if (claim.kind === "done") {
+    return { result: claim.result as R, deduplicated: true, reclaimed: false };
+  }
+  if (claim.kind === "busy") {
+    throw new EffectBusyError(queue, jobId, claim.retryAfterMs);
+  }
+
+  const renewal = startRenewal(options);
+  try {
+    let result: R;
+    try {
+      result = await options.effect();
+    } catch (error) {
+      if (definitelyNotSent(options, error)) {
+        renewal.stop();
+        // Best effort: if the release fails, the lease runs out and the retry takes over later.
+        await guard.release(queue, jobId, owner).catch(() => false);
+      }
+      throw error;
+    }
+    await options.afterEffect?.();
+    renewal.stop();
+    // A false reply means another run marked it done first; the effect happened either way.
+    await guard.markDone(queue, jobId, owner, result);
+    return { result, deduplicated: false, reclaimed: claim.kind === "reclaimed" };
+  } finally {
+    renewal.stop();
+  }
+}
+
+function definitelyNotSent(options: RunGuardedOptions<unknown>, error: unknown): boolean {
+  try {
+    return options.isDefinitelyNotSent?.(error) === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Renews the lease every leaseMs / 3 until stopped or lost; renewal errors wait for the next tick. */
+function startRenewal(options: RunGuardedOptions<unknown>): { stop(): void } {
+  const { guard, queue, jobId, owner } = options;
+  let stopped = false;
+  const timer = setInterval(
+    () => {
+      guard.renew(queue, jobId, owner).then(
+        (renewed) => {
+          if (renewed || stopped) return;
+          stop();
+          options.onLeaseLost?.();
+        },
+        () => undefined,
+      );
+    },
+    Math.max(1, Math.floor(guard.leaseMs / 3)),
+  );
+  // The effect's own promise keeps the process busy; the timer alone must not.
+  timer.unref();
+
+  function stop(): void {
+    stopped = true;
+    clearInterval(timer);
+  }
+  return { stop };
+}

@@ -1,0 +1,83 @@
+/**
+ * One worker process: a BullMQ Worker per job domain with deliberate lock and stall settings,
+ * and a bounded drain on shutdown (BullMQ's `close()` has no deadline of its own).
+ */
+import { Worker } from "bullmq";
+import { Redis, Cluster, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
+import { bullPrefix, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
+import { createEffectGuard, type AfterEffectHook } from "./guard/index.js";
+import { createEmailProcessor } from "./email/processor.js";
+import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./email/transport.js";
+import { createLogger } from "./logger.js";
+
+/** A running worker process. */
+export interface RunningWorker {
+  worker: Worker<EmailJobData, EmailJobResult>;
+  /** Stops taking jobs and waits for active ones up to SHUTDOWN_TIMEOUT_MS; true when all finished. */
+  close(): Promise<boolean>;
+}
+
+export interface StartWorkerOptions {
+  logger?: Logger;
+  /** Replaces the configured transport (tests, benchmarks). */
+  transport?: MailTransport;
+  /** Test seam between the SMTP acceptance and the done mark. */
+  afterSend?: AfterEffectHook;
+}
+
+/** A connection for BullMQ workers: they block on Redis and must retry forever. */
+export function connectWorkerRedis(config: Config): Redis | Cluster {
+  const options: RedisOptions = { maxRetriesPerRequest: null, connectionName: "taskgate-worker", retryStrategy: (n) => Math.min(n * 200, 2000) };
+  if (config.redisClusterNodes) {
+    const nodes = config.redisClusterNodes.map((n) => ({ host: n.split(":")[0]!, port: Number(n.split(":")[1]) }));
+    return new Cluster(nodes, { redisOptions: options });
+  }
+  return new Redis(config.redisUrl, options);
+}
+
+export async function startWorker(config: Config, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const logger = options.logger ?? createLogger(config, "worker");
+  const transport = options.transport ?? (config.smtpUrl ? createSmtpTransport({ url: config.smtpUrl, socketTimeoutMs: config.jobTimeoutMs }) : createOutboxTransport(config.outboxDir));
+  if (!options.transport && !config.smtpUrl) logger.info({ outbox: config.outboxDir }, "SMTP_URL is not set: mail goes to the dev outbox");
+  const connection = connectWorkerRedis(config);
+  connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
+  const guard = createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: Math.max(config.jobKeepCompletedMs, config.jobKeepDeadMs) });
+  const processor = createEmailProcessor({ transport, guard, logger, mailFrom: config.mailFrom, jobTimeoutMs: config.jobTimeoutMs, ...(options.afterSend ? { afterSend: options.afterSend } : {}) });
+  const worker = new Worker<EmailJobData, EmailJobResult>("email", processor, {
+    connection,
+    prefix: bullPrefix(config.keyPrefix),
+    concurrency: config.workerConcurrency,
+    lockDuration: config.workerLockMs,
+    stalledInterval: config.workerStalledIntervalMs,
+    maxStalledCount: config.workerMaxStalledCount,
+    autorun: true,
+  });
+  worker.on("error", (error) => logger.warn({ err: error }, "worker error"));
+  worker.on("failed", (job, error) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.warn({ jobId: job.id, requestId: job.data.requestId, reason: error.message }, "job is dead");
+  });
+  await worker.waitUntilReady().catch((error: unknown) => logger.warn({ err: error }, "Redis is not answering yet; the worker will start when it does"));
+  logger.info({ concurrency: config.workerConcurrency }, "worker started");
+
+  let closing: Promise<boolean> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        worker.close().then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        // Force-close: active jobs keep their lock until it expires, then another worker's
+        // stalled-job check moves them back to waiting. Nothing is lost.
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "active jobs did not finish in time; leaving them to be picked up again");
+        await worker.close(true).catch(() => undefined);
+      }
+      transport.close();
+      await connection.quit().catch(() => connection.disconnect());
+      return true;
+    })());
+  return { worker, close };
+}

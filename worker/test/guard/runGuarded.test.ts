@@ -1,0 +1,250 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { redisKeys } from "@taskgate/shared";
+import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import {
+  createEffectGuard,
+  EffectBusyError,
+  isEffectBusyError,
+  runGuarded,
+  type EffectGuard,
+} from "../../src/guard/index.js";
+import { countingEffect, readEffect, sleep, waitForLeaseExpiry } from "./helpers.js";
+
+const QUEUE = "email";
+const JOB = "job-1";
+
+class SmtpError extends Error {
+  constructor(readonly code: string) {
+    super(`SMTP failure ${code}`);
+  }
+}
+const refusedBeforeData = (error: unknown) => error instanceof SmtpError && error.code === "ECONNREFUSED";
+
+describe("runGuarded", () => {
+  let connections: Redis[];
+  let redis: Redis;
+  let prefix: string;
+
+  beforeAll(() => {
+    connections = [connectTestRedis(), connectTestRedis(), connectTestRedis()];
+    redis = connections[0]!;
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((connection) => connection.quit()));
+  });
+  beforeEach(() => {
+    prefix = randomPrefix();
+  });
+  afterEach(async () => {
+    await deletePrefix(redis, prefix);
+  });
+
+  function guardWith(options: { leaseMs?: number; connection?: Redis } = {}): EffectGuard {
+    return createEffectGuard({ redis: options.connection ?? redis, keyPrefix: prefix, leaseMs: options.leaseMs });
+  }
+
+  it("runs the effect once, marks it done, and a later run returns the stored result without running it", async () => {
+    const guard = guardWith();
+    const mail = countingEffect({ messageId: "<job-1@taskgate>" });
+
+    const first = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-1", effect: mail.effect });
+    expect(first).toEqual({ result: { messageId: "<job-1@taskgate>" }, deduplicated: false, reclaimed: false });
+
+    const second = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect });
+    expect(second).toEqual({ result: { messageId: "<job-1@taskgate>" }, deduplicated: true, reclaimed: false });
+    expect(mail.runs).toBe(1);
+  });
+
+  it("runs the effect exactly once when 20 runs with different owners race on 3 connections", async () => {
+    const guards = connections.map((connection) => guardWith({ connection }));
+    const mail = countingEffect("sent", 50);
+
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, index) =>
+        runGuarded({ guard: guards[index % guards.length]!, queue: QUEUE, jobId: JOB, owner: `run-${index}`, effect: mail.effect }),
+      ),
+    );
+
+    expect(mail.runs).toBe(1);
+    const ran = outcomes.filter((outcome) => outcome.status === "fulfilled" && !outcome.value.deduplicated);
+    expect(ran).toHaveLength(1);
+    for (const outcome of outcomes) {
+      if (outcome.status === "fulfilled") {
+        expect(outcome.value.result).toBe("sent");
+      } else {
+        expect(outcome.reason).toBeInstanceOf(EffectBusyError);
+      }
+    }
+  });
+
+  it("throws EffectBusyError with a stable code and retryAfterMs while another run holds the lease", async () => {
+    const guard = guardWith({ leaseMs: 30_000 });
+    await guard.claim(QUEUE, JOB, "run-1");
+    const mail = countingEffect("sent");
+
+    const error: unknown = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(EffectBusyError);
+    expect(isEffectBusyError(error)).toBe(true);
+    const busy = error as EffectBusyError;
+    expect(busy.name).toBe("EffectBusyError");
+    expect(busy.code).toBe("EFFECT_BUSY");
+    expect(busy.retryAfterMs).toBeGreaterThan(0);
+    expect(busy.retryAfterMs).toBeLessThanOrEqual(30_000);
+    expect(mail.runs).toBe(0);
+  });
+
+  it("takes over from a dead owner once its lease ran out and runs the effect again", async () => {
+    const guard = guardWith({ leaseMs: 200 });
+    await guard.claim(QUEUE, JOB, "dead-run"); // claims, then dies without a done mark
+    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    const mail = countingEffect("sent");
+
+    const outcome = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect });
+    expect(outcome).toEqual({ result: "sent", deduplicated: false, reclaimed: true });
+    expect(mail.runs).toBe(1);
+    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ state: "done", owner: "run-2", claims: "2" });
+  });
+
+  it("releases the claim after a definitely-not-sent failure, so the next run claims at once", async () => {
+    const guard = guardWith({ leaseMs: 30_000 });
+    const refused = new SmtpError("ECONNREFUSED");
+
+    await expect(
+      runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId: JOB,
+        owner: "run-1",
+        effect: () => Promise.reject(refused),
+        isDefinitelyNotSent: refusedBeforeData,
+      }),
+    ).rejects.toBe(refused);
+    expect(await redis.exists(redisKeys(prefix).effect(QUEUE, JOB))).toBe(0);
+
+    expect(await guard.claim(QUEUE, JOB, "run-2")).toEqual({ kind: "claimed" });
+  });
+
+  it("keeps the lease after an ambiguous failure, so a retry before it runs out is busy", async () => {
+    const guard = guardWith({ leaseMs: 30_000 });
+    const timeout = new SmtpError("ETIMEDOUT"); // maybe the server accepted the mail
+
+    await expect(
+      runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId: JOB,
+        owner: "run-1",
+        effect: () => Promise.reject(timeout),
+        isDefinitelyNotSent: refusedBeforeData,
+      }),
+    ).rejects.toBe(timeout);
+
+    expect((await guard.claim(QUEUE, JOB, "run-2")).kind).toBe("busy");
+  });
+
+  it("treats a failure as ambiguous when isDefinitelyNotSent throws", async () => {
+    const guard = guardWith({ leaseMs: 30_000 });
+    const failure = new SmtpError("ECONNREFUSED");
+
+    await expect(
+      runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId: JOB,
+        owner: "run-1",
+        effect: () => Promise.reject(failure),
+        isDefinitelyNotSent: () => {
+          throw new Error("classifier bug");
+        },
+      }),
+    ).rejects.toBe(failure);
+
+    expect((await guard.claim(QUEUE, JOB, "run-2")).kind).toBe("busy");
+  });
+
+  it("renews the lease while a long effect runs, so another owner stays busy past the first lease", async () => {
+    const guard = guardWith({ leaseMs: 300 });
+    const probe = guardWith({ leaseMs: 300, connection: connections[1]! });
+    const probes: string[] = [];
+
+    const outcome = await runGuarded({
+      guard,
+      queue: QUEUE,
+      jobId: JOB,
+      owner: "slow-run",
+      effect: async () => {
+        for (let step = 0; step < 4; step += 1) {
+          await sleep(250); // 4 × 250 ms: well past the 300 ms lease without renewal
+          probes.push((await probe.claim(QUEUE, JOB, "other-run")).kind);
+        }
+        return "sent";
+      },
+    });
+
+    expect(probes).toEqual(["busy", "busy", "busy", "busy"]);
+    expect(outcome).toEqual({ result: "sent", deduplicated: false, reclaimed: false });
+    expect(await probe.claim(QUEUE, JOB, "other-run")).toEqual({ kind: "done", result: "sent" });
+  });
+
+  it("reports a lost lease once when another owner takes over mid-effect, and still marks the effect done", async () => {
+    const guard = guardWith({ leaseMs: 300 });
+    const key = redisKeys(prefix).effect(QUEUE, JOB);
+    let lost = 0;
+    let resolveLost!: () => void;
+    const lostSignal = new Promise<void>((resolve) => {
+      resolveLost = resolve;
+    });
+
+    const outcome = await runGuarded({
+      guard,
+      queue: QUEUE,
+      jobId: JOB,
+      owner: "run-1",
+      onLeaseLost: () => {
+        lost += 1;
+        resolveLost();
+      },
+      effect: async () => {
+        // Simulate a takeover (as if this run had stalled past its lease).
+        await redis.hset(key, "owner", "run-2");
+        await lostSignal;
+        return "sent";
+      },
+    });
+
+    expect(lost).toBe(1);
+    expect(outcome.deduplicated).toBe(false);
+    expect(await guard.claim(QUEUE, JOB, "run-3")).toEqual({ kind: "done", result: "sent" });
+  });
+
+  it("sends again after a crash between the effect and the done mark: the documented duplicate window", async () => {
+    const guard = guardWith({ leaseMs: 200 });
+    const mail = countingEffect({ messageId: "<job-1@taskgate>" });
+    const crash = new Error("simulated crash after the SMTP server accepted");
+
+    await expect(
+      runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId: JOB,
+        owner: "run-1",
+        effect: mail.effect,
+        afterEffect: () => Promise.reject(crash),
+      }),
+    ).rejects.toBe(crash);
+    expect(mail.runs).toBe(1);
+    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ state: "claimed", owner: "run-1" });
+
+    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    const resent = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect });
+    expect(resent).toEqual({ result: { messageId: "<job-1@taskgate>" }, deduplicated: false, reclaimed: true });
+    expect(mail.runs).toBe(2);
+
+    const later = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-3", effect: mail.effect });
+    expect(later.deduplicated).toBe(true);
+    expect(mail.runs).toBe(2);
+  });
+});

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { connectTestRedis, randomPrefix } from "../../../test/support/redis.js";
+import { createEffectGuard, effectGuardScripts } from "../../src/guard/index.js";
+
+describe("execution guard Lua scripts", () => {
+  let redis: Redis;
+  beforeAll(() => {
+    redis = connectTestRedis();
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it("ships one script per operation, each with a header listing its keys, arguments and output", () => {
+    expect(effectGuardScripts.map((script) => [script.name, script.numberOfKeys])).toEqual([
+      ["effectClaim", 1],
+      ["effectDone", 1],
+      ["effectRelease", 1],
+      ["effectRenew", 1],
+    ]);
+    for (const script of effectGuardScripts) {
+      const header = /^--\[\[([\s\S]*?)\]\]/.exec(script.lua)?.[1] ?? "";
+      expect(header, script.name).toContain("KEYS[1]");
+      expect(header, script.name).toContain("ARGV[1]");
+      expect(header, script.name).toContain("Output");
+      // Every ARGV the body reads is documented in the header.
+      for (const [, index] of script.lua.matchAll(/ARGV\[(\d+)\]/g)) {
+        expect(header, `${script.name} ARGV[${index}]`).toContain(`ARGV[${index}]`);
+      }
+    }
+  });
+
+  it("loads every script into Redis with SCRIPT LOAD", async () => {
+    for (const script of effectGuardScripts) {
+      const sha = await redis.script("LOAD", script.lua);
+      expect(sha, script.name).toMatch(/^[0-9a-f]{40}$/);
+    }
+  });
+
+  it("registers every script as a command through defineCommand", async () => {
+    const guard = createEffectGuard({ redis, keyPrefix: randomPrefix() });
+    const host = redis as unknown as Record<string, unknown>;
+    for (const script of effectGuardScripts) {
+      expect(typeof host[script.name], script.name).toBe("function");
+    }
+    // And the registered commands answer (EVALSHA, falling back to EVAL).
+    expect(await guard.renew("email", "no-such-job", "nobody")).toBe(false);
+  });
+});
