@@ -50,7 +50,7 @@ const emailFields = z.object({
     .optional(),
 });
 
-function requireBody(value: { text?: string | undefined; html?: string | undefined }, ctx: z.RefinementCtx) {
+function requireBody(value: { text?: unknown; html?: unknown }, ctx: z.RefinementCtx) {
   if (value.text === undefined && value.html === undefined) {
     ctx.addIssue({ code: "custom", path: ["text"], message: "one of text or html is required" });
   }
@@ -76,7 +76,9 @@ export const scheduleEmailJobInput = emailFields
     if ((value.sendAt === undefined) === (value.delayMs === undefined)) {
       ctx.addIssue({ code: "custom", path: ["sendAt"], message: "give exactly one of sendAt or delayMs" });
     }
-    if (value.sendAt !== undefined) {
+    // zod 4 runs refinements even when a field already failed (its value is then still the
+    // raw input), so check the type before using it.
+    if (value.sendAt instanceof Date) {
       const ahead = value.sendAt.getTime() - Date.now();
       if (!(ahead > 0)) ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be in the future" });
       else if (ahead > MAX_SCHEDULE_AHEAD_MS) {

@@ -1,0 +1,128 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { redisKeys } from "@taskgate/shared";
+import { readBlocked, recordBlocked, type BlockedEntry } from "../../src/rateLimit/index.js";
+import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { sleep } from "./support.js";
+
+const redis = connectTestRedis();
+afterAll(() => redis.quit());
+
+let prefix: string;
+beforeEach(() => {
+  prefix = randomPrefix();
+});
+afterEach(() => deletePrefix(redis, prefix));
+
+const AT = Date.UTC(2025, 0, 15, 10, 30, 12);
+
+function entry(overrides: Partial<BlockedEntry>): BlockedEntry {
+  return {
+    at: AT,
+    requestId: "req-1",
+    ip: "10.0.0.1",
+    userId: "u1",
+    route: "POST /jobs/email",
+    rule: "email-per-user",
+    limit: 60,
+    windowMs: 60_000,
+    retryAfterMs: 1234,
+    ...overrides,
+  };
+}
+
+describe("blocked log", () => {
+  it("reads entries back newest first, with every field", async () => {
+    await recordBlocked(redis, prefix, entry({ requestId: "a" }));
+    await recordBlocked(redis, prefix, entry({ requestId: "b", userId: undefined, ip: "::1" }));
+    await recordBlocked(redis, prefix, entry({ requestId: "c" }));
+    const entries = await readBlocked(redis, prefix);
+    expect(entries.map((e) => e.requestId)).toEqual(["c", "b", "a"]);
+    const { id, ...fields } = entries[2]!;
+    expect(id).toMatch(/^\d+-\d+$/);
+    expect(fields).toEqual(entry({ requestId: "a" }));
+    expect(entries[1]).not.toHaveProperty("userId");
+    expect(entries[1]?.ip).toBe("::1");
+  });
+
+  it("filters by ip, user, rule and route, and stops at the limit", async () => {
+    await recordBlocked(redis, prefix, entry({ requestId: "1", ip: "1.1.1.1", rule: "ip-default", route: "GET /jobs/x" }));
+    await recordBlocked(redis, prefix, entry({ requestId: "2", userId: "u2" }));
+    await recordBlocked(redis, prefix, entry({ requestId: "3" }));
+    await recordBlocked(redis, prefix, entry({ requestId: "4" }));
+    const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix, filters)).map((e) => e.requestId);
+    expect(await ids({ ip: "1.1.1.1" })).toEqual(["1"]);
+    expect(await ids({ userId: "u2" })).toEqual(["2"]);
+    expect(await ids({ rule: "email-per-user" })).toEqual(["4", "3", "2"]);
+    expect(await ids({ route: "GET /jobs/x" })).toEqual(["1"]);
+    expect(await ids({ userId: "u1", limit: 1 })).toEqual(["4"]);
+    expect(await ids({ limit: 2 })).toEqual(["4", "3"]);
+    expect(await ids({ userId: "nobody" })).toEqual([]);
+  });
+
+  it("bounds a read by since/until (stream ids, inclusive)", async () => {
+    await recordBlocked(redis, prefix, entry({ requestId: "old" }));
+    await sleep(5);
+    await recordBlocked(redis, prefix, entry({ requestId: "mid" }));
+    await sleep(5);
+    await recordBlocked(redis, prefix, entry({ requestId: "new" }));
+    const all = await readBlocked(redis, prefix);
+    const ms = (requestId: string) => Number(all.find((e) => e.requestId === requestId)!.id.split("-")[0]);
+    const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix, filters)).map((e) => e.requestId);
+    expect(await ids({ since: ms("mid") })).toEqual(["new", "mid"]);
+    expect(await ids({ until: ms("mid") })).toEqual(["mid", "old"]);
+    expect(await ids({ since: ms("mid"), until: ms("mid") })).toEqual(["mid"]);
+    expect(await ids({ since: ms("new") + 1 })).toEqual([]);
+  });
+
+  it("pages through the stream to fill a filtered read, up to maxScan entries", async () => {
+    await recordBlocked(redis, prefix, entry({ requestId: "rare", ip: "9.9.9.9" }));
+    await Promise.all(Array.from({ length: 450 }, (_, i) => recordBlocked(redis, prefix, entry({ requestId: `n${i}` }))));
+    expect((await readBlocked(redis, prefix, { ip: "9.9.9.9" })).map((e) => e.requestId)).toEqual(["rare"]);
+    expect(await readBlocked(redis, prefix, { ip: "9.9.9.9", maxScan: 100 })).toEqual([]);
+    expect(await readBlocked(redis, prefix, { limit: 1000 })).toHaveLength(451);
+  });
+
+  it("caps the stream approximately at maxEntries", async () => {
+    for (let i = 0; i < 300; i++) await recordBlocked(redis, prefix, entry({ requestId: `n${i}` }), { maxEntries: 10 });
+    const length = await redis.xlen(redisKeys(prefix).blockedLog());
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(length).toBeLessThan(300);
+  });
+
+  it("counts blocked requests per minute and per hour, in total, by rule and by route, with expiry", async () => {
+    // Recent times: a bucket whose deadline has passed would be deleted at once.
+    const minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
+    const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600_000;
+    const times = [minuteStart + 1000, minuteStart + 20_000, minuteStart + 61_000];
+    await recordBlocked(redis, prefix, entry({ at: times[0]! }));
+    await recordBlocked(redis, prefix, entry({ at: times[1]!, rule: "ip-default", route: "GET /jobs/x" }));
+    await recordBlocked(redis, prefix, entry({ at: times[2]! })); // the next minute
+    const keys = redisKeys(prefix);
+    const minute = keys.counterBucket("blocked", "minute", minuteStart);
+    const nextMinute = keys.counterBucket("blocked", "minute", minuteStart + 60_000);
+    const hour = keys.counterBucket("blocked", "hour", hourOf(minuteStart));
+    expect(await redis.hgetall(minute)).toEqual({
+      total: "2",
+      "rule:email-per-user": "1",
+      "rule:ip-default": "1",
+      "route:POST /jobs/email": "1",
+      "route:GET /jobs/x": "1",
+    });
+    expect(await redis.hgetall(nextMinute)).toEqual({ total: "1", "rule:email-per-user": "1", "route:POST /jobs/email": "1" });
+    const inHour = times.filter((t) => hourOf(t) === hourOf(minuteStart)).length;
+    expect(await redis.hget(hour, "total")).toBe(String(inHour));
+    // Deadlines are absolute, from each bucket's end: 48 h for minutes, 30 days for hours.
+    expect(await redis.pexpiretime(minute)).toBe(minuteStart + 60_000 + 48 * 3_600_000);
+    expect(await redis.pexpiretime(hour)).toBe(hourOf(minuteStart) + 3_600_000 + 30 * 86_400_000);
+  });
+
+  it("rejects (never throws synchronously) when Redis fails, so the caller can .catch it", async () => {
+    const broken = connectTestRedis();
+    await broken.quit();
+    let promise: Promise<void> | undefined;
+    expect(() => {
+      promise = recordBlocked(broken, prefix, entry({}));
+    }).not.toThrow();
+    await expect(promise).rejects.toThrow();
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Starts Taskgate in-process for a test — API on a free port, optionally the email worker —
+ * against the test Redis with a random key prefix, and tears it all down again.
+ */
+import { parseConfig, type Config, type Env } from "@taskgate/shared";
+import { startApi, type RunningApi } from "@taskgate/server";
+import { startWorker, type RunningWorker, type StartWorkerOptions } from "@taskgate/worker";
+import { pino } from "pino";
+import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "./redis.js";
+
+/** A user key and an admin key, for tests that use API_KEYS. */
+export const USER_A = { key: "user-a-key-0123456789", userId: "user-a", tier: "free" };
+export const USER_B = { key: "user-b-key-0123456789", userId: "user-b", tier: "pro" };
+export const ADMIN = { key: "admin-key-0123456789ab", userId: "ops", admin: true };
+export const API_KEYS_JSON = JSON.stringify([USER_A, USER_B, ADMIN]);
+
+export interface TestStack {
+  config: Config;
+  prefix: string;
+  api: RunningApi;
+  worker: RunningWorker | undefined;
+  url: string;
+  /** fetch against the API with JSON and an optional key. */
+  request(method: string, path: string, options?: { body?: unknown; key?: string; headers?: Record<string, string> }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  env?: Env;
+  /** Start the email worker too (default true). */
+  worker?: boolean;
+  workerOptions?: StartWorkerOptions;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const prefix = randomPrefix();
+  const config = parseConfig({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, PORT: "0", LOG_LEVEL: "silent", OUTBOX_DIR: `.data/test-outbox/${prefix}`, ...options.env });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const api = await startApi(config, { logger });
+  const worker = options.worker === false ? undefined : await startWorker(config, { logger, ...options.workerOptions });
+  const url = api.url;
+  return {
+    config,
+    prefix,
+    api,
+    worker,
+    url,
+    request(method, path, { body, key, headers } = {}) {
+      return fetch(url + path, {
+        method,
+        headers: {
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...headers,
+        },
+        ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+      });
+    },
+    async close() {
+      await Promise.all([api.close(), worker?.close()]);
+      const redis = connectTestRedis();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
+
+/** Polls `read` until `accept` holds, or fails after `timeoutMs`. Returns every distinct value seen. */
+export async function pollUntil<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T[]> {
+  const seen: T[] = [];
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (seen.length === 0 || JSON.stringify(seen.at(-1)) !== JSON.stringify(value)) seen.push(value);
+    if (accept(value)) return seen;
+    if (Date.now() > deadline) throw new Error(`condition not reached; saw ${JSON.stringify(seen.slice(-5))}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
