@@ -6,7 +6,6 @@ import { z } from "zod";
 import { DEFAULT_RATE_LIMIT_RULES, rateLimitRules, type RateLimitRule } from "./schemas/rateLimit.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number<string>().int().min(min).max(max);
-const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
 /** One API key and who it is. */
 export const apiKeyEntry = z

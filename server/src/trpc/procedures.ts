@@ -2,6 +2,7 @@
  * The procedure builders every router uses, in the request order of DESIGN.md:
  * access control → (input validation → idempotency) → rate limit → resolver.
  */
+import type { ZodType } from "zod";
 import type { ServerDeps } from "../deps.js";
 import { recordBlocked } from "../rateLimit/index.js";
 import { t } from "./init.js";
@@ -22,6 +23,6 @@ export function createProcedures(deps: ServerDeps) {
     /** Rate-limited procedure for reads and non-idempotent calls. */
     limited: guarded.use(rateLimit),
     /** Builds an idempotent, rate-limited mutation over a validated input. */
-    idempotent: <TInput>(schema: import("zod").ZodType<TInput, any>) => guarded.input(schema).use(idempotency).use(rateLimit),
+    idempotent: <TOutput, TInput>(schema: ZodType<TOutput, TInput>) => guarded.input(schema).use(idempotency).use(rateLimit),
   };
 }

@@ -9,7 +9,7 @@ describe("under Redis Cluster", () => {
   let server: PrivateRedis;
   let cluster: Cluster;
   beforeAll(async () => {
-    server = await startPrivateRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]);
+    server = await startPrivateRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-announce-ip", "127.0.0.1"]);
     const setup = new Redis({ host: "127.0.0.1", port: server.port });
     try {
       await setup.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
