@@ -11,6 +11,7 @@ import type { Config } from "@taskgate/shared";
 import { createKeyLookup } from "./auth/apiKeys.js";
 import type { ServerDeps } from "./deps.js";
 import { createApp } from "./http/app.js";
+import { drainServer, trackRequests } from "./http/drain.js";
 import { createIdempotencyStore } from "./idempotency/index.js";
 import { closeQueues, openQueues } from "./jobs/queues.js";
 import { createLogger } from "./logger.js";
@@ -72,25 +73,19 @@ export async function startApi(config: Config, options: { logger?: Logger } = {}
   const port = (server.address() as AddressInfo).port;
   logger.info({ port, host: config.host }, "API listening");
 
+  const tracker = trackRequests(server);
+
   let closing: Promise<boolean> | undefined;
   const close = () =>
     (closing ??= (async () => {
       deps.lifecycle.draining = true;
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        drained.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), config.shutdownTimeoutMs))),
-      ]);
-      clearTimeout(timer);
+      const { timedOut, stillOpen } = await drainServer(server, tracker, config.shutdownTimeoutMs);
       if (timedOut) {
-        const open = await new Promise<number>((resolve) => server.getConnections((_e, count) => resolve(count)));
-        logger.error({ openConnections: open, timeoutMs: config.shutdownTimeoutMs }, "shutdown timed out with requests still in flight; closing them");
-        server.closeAllConnections();
+        logger.error({ timeoutMs: config.shutdownTimeoutMs, stillOpen }, `shutdown timed out: ${stillOpen.length} request(s) still in flight were cut off`);
       }
       await closeQueues(deps.queues).catch((error: unknown) => logger.warn({ err: error }, "closing queues failed"));
       await redis.quit().catch(() => redis.disconnect());
+      logger.info({ requestsReceived: tracker.received, responsesCompleted: tracker.completed, clean: !timedOut }, "API stopped");
       return !timedOut;
     })());
   return { server, port, url: `http://${config.host}:${port}`, deps, close };

@@ -47,7 +47,12 @@ export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<Test
   const received: ReceivedMail[] = [];
   const waiters: Array<() => void> = [];
   const state = { dataAttempts: 0 };
+  // A client that hung up before our (slow) answer did not get its mail accepted.
+  const closedSessions = new Set<string>();
   const server = new SMTPServer({
+    onClose(session) {
+      closedSessions.add(session.id);
+    },
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
     logger: false,
@@ -65,6 +70,7 @@ export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<Test
         void (async () => {
           const reply = await options.onMessage?.(raw, attempt);
           if (reply) return callback(smtpError(reply));
+          if (closedSessions.has(session.id)) return callback(new Error("client went away"));
           const parsed = await simpleParser(raw);
           received.push({ raw, parsed, messageId: parsed.messageId, envelopeTo: session.envelope.rcptTo.map((r) => r.address), receivedAt: Date.now() });
           for (const wake of waiters.splice(0)) wake();

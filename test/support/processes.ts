@@ -1,0 +1,165 @@
+/**
+ * Real processes for fault and shutdown tests: API and worker processes (TypeScript sources
+ * run through tsx), and private redis-server instances on free ports, all stopped by pid.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Redis } from "ioredis";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A child process with its collected output and parsed pino lines. */
+export interface RunningProcess {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  /** pino JSON lines printed so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** Resolves with the exit code (or 128+signal) once it exits. */
+  exited: Promise<number>;
+  /** SIGKILL, and waits for the exit. */
+  kill(): Promise<number>;
+}
+
+function track(child: ChildProcess): RunningProcess {
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number>((done) => child.once("exit", (code, signal) => done(code ?? (signal ? 128 : 0))));
+  return {
+    child,
+    pid: child.pid!,
+    output: () => out,
+    logs: () =>
+      out
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
+    exited,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      return exited;
+    },
+  };
+}
+
+/** Runs a TypeScript entry point of the repo (e.g. `server/src/main.ts`) with its own env. */
+export function spawnEntry(entry: string, env: Record<string, string>): RunningProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", entry], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return track(child);
+}
+
+/** Waits until `url` answers (any status), or fails with the process output. */
+export async function waitForHttp(url: string, proc: RunningProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) throw new Error(`process exited early:\n${proc.output()}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`no answer from ${url}:\n${proc.output()}`);
+}
+
+/** Starts an API process on a free port; resolves once it answers. */
+export async function spawnApi(env: Record<string, string>): Promise<RunningProcess & { url: string }> {
+  const port = await freePort();
+  const proc = spawnEntry("server/src/main.ts", { PORT: String(port), ...env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/health/live`, proc);
+  return Object.assign(proc, { url });
+}
+
+/** Starts a worker process; resolves once it logged that it started. */
+export async function spawnWorker(env: Record<string, string>): Promise<RunningProcess> {
+  const proc = spawnEntry("worker/src/main.ts", env);
+  const deadline = Date.now() + 20_000;
+  while (!proc.logs().some((l) => l.msg === "worker started")) {
+    if (proc.child.exitCode !== null) throw new Error(`worker exited early:\n${proc.output()}`);
+    if (Date.now() > deadline) throw new Error(`worker did not start:\n${proc.output()}`);
+    await sleep(100);
+  }
+  return proc;
+}
+
+/** A private redis-server (AOF on, fsync always) in a temp dir. */
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  proc: RunningProcess;
+  /** SIGKILL (a crash), keeping the data dir. */
+  crash(): Promise<void>;
+  /** Starts it again on the same port and dir (AOF replays). */
+  restart(): Promise<void>;
+  /** Stops it and removes its data. */
+  stop(): Promise<void>;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "taskgate-redis-"));
+  const launch = async () => {
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = track(child);
+    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on("error", () => undefined);
+    for (let i = 0; i < 100; i += 1) {
+      try {
+        await probe.connect();
+        if ((await probe.ping()) === "PONG") break;
+      } catch {
+        await sleep(50);
+      }
+    }
+    probe.disconnect();
+    return proc;
+  };
+  const state = { proc: await launch() };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    get proc() {
+      return state.proc;
+    },
+    async crash() {
+      await state.proc.kill();
+    },
+    async restart() {
+      state.proc = await launch();
+    },
+    async stop() {
+      await state.proc.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
