@@ -73,7 +73,11 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         // Force-close: active jobs keep their lock until it expires, then another worker's
         // stalled-job check moves them back to waiting. Nothing is lost.
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "active jobs did not finish in time; leaving them to be picked up again");
-        await worker.close(true).catch(() => undefined);
+        // close(true) can still wait on the abandoned sends; the process exits regardless.
+        await Promise.race([worker.close(true).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
+        transport.close();
+        connection.disconnect();
+        return true;
       }
       transport.close();
       await connection.quit().catch(() => connection.disconnect());
