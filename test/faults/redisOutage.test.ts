@@ -1,0 +1,90 @@
+import { Queue } from "bullmq";
+import { afterEach, describe, expect, it } from "vitest";
+import { bullPrefix } from "@taskgate/shared";
+import { spawnApi, spawnWorker, startPrivateRedis, type PrivateRedis, type RunningProcess } from "../support/processes.js";
+import { pollUntil } from "../support/stack.js";
+
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  cleanup = [];
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Outcome {
+  at: number;
+  phase: "before" | "down" | "after";
+  status: number | "error";
+  retryAfter: string | null;
+  jobId?: string;
+}
+
+describe("Redis outage", () => {
+  it("answers 503 with Retry-After while Redis is away, recovers by itself within 10 s, and loses no accepted job", async () => {
+    const redis: PrivateRedis = await startPrivateRedis();
+    cleanup.push(() => redis.stop());
+    const env = { REDIS_URL: redis.url, KEY_PREFIX: "outage", SHUTDOWN_TIMEOUT_MS: "3000", OUTBOX_DIR: `.data/test-outbox/outage-${redis.port}`, WORKER_STALLED_INTERVAL_MS: "1000" };
+    const api: RunningProcess & { url: string } = await spawnApi(env);
+    cleanup.push(() => api.kill());
+    const worker = await spawnWorker(env);
+    cleanup.push(() => worker.kill());
+
+    const outcomes: Outcome[] = [];
+    let phase: Outcome["phase"] = "before";
+    let running = true;
+    const trickle = (async () => {
+      for (let i = 0; running && i < 400; i += 1) {
+        const at = Date.now();
+        const current = phase;
+        try {
+          // A request that hangs would fail this bound instead of blocking the test.
+          const res = await fetch(`${api.url}/jobs/email`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: "a@example.com", subject: `trickle ${i}`, text: "x" }), signal: AbortSignal.timeout(5000) });
+          const body = (await res.json()) as { jobId?: string };
+          outcomes.push({ at, phase: current, status: res.status, retryAfter: res.headers.get("retry-after"), ...(body.jobId ? { jobId: body.jobId } : {}) });
+        } catch {
+          outcomes.push({ at, phase: current, status: "error", retryAfter: null });
+        }
+        await sleep(100);
+      }
+    })();
+
+    await pollUntil(async () => outcomes.filter((o) => o.status === 202).length, (n) => n >= 5);
+    await redis.crash();
+    phase = "down";
+    await sleep(5000);
+    const health = await fetch(`${api.url}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: "unavailable", redis: "down" });
+    await redis.restart();
+    const restartedAt = Date.now();
+    phase = "after";
+    // Recovery is bounded: the first 202 after the restart must come within 10 s.
+    await pollUntil(async () => outcomes.some((o) => o.phase === "after" && o.status === 202), Boolean, 10_000);
+    const recoveredAt = outcomes.find((o) => o.phase === "after" && o.status === 202)!.at;
+    await sleep(1000);
+    running = false;
+    await trickle;
+
+    const down = outcomes.filter((o) => o.phase === "down");
+    expect(down.length).toBeGreaterThan(10);
+    expect(down.every((o) => o.status === 503 && o.retryAfter !== null)).toBe(true);
+    expect(outcomes.filter((o) => o.status === "error")).toEqual([]);
+    expect(outcomes.filter((o) => typeof o.status === "number" && o.status >= 500 && o.status !== 503)).toEqual([]);
+    expect(api.child.exitCode).toBeNull();
+    expect(worker.child.exitCode).toBeNull();
+    expect(api.output()).not.toMatch(/unhandled|UnhandledPromiseRejection/i);
+    console.log(`redis outage: ${down.length} answered 503 while down; recovered ${recoveredAt - restartedAt} ms after restart`);
+
+    // Every job that got a 202 (before or after the outage) survived the crash (AOF) and completes.
+    const accepted = outcomes.filter((o) => o.status === 202).map((o) => o.jobId!);
+    const queue = new Queue("email", { connection: { url: redis.url }, prefix: bullPrefix("outage") });
+    cleanup.push(() => queue.close());
+    await pollUntil(
+      async () => (await Promise.all(accepted.map((id) => queue.getJobState(id)))).filter((s) => s === "completed").length,
+      (n) => n === accepted.length,
+      30_000,
+      250,
+    );
+  });
+});
