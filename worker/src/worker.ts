@@ -2,7 +2,7 @@
  * One worker process: a BullMQ Worker per job domain with deliberate lock and stall settings,
  * and a bounded drain on shutdown (BullMQ's `close()` has no deadline of its own).
  */
-import { Worker } from "bullmq";
+import { MetricsTime, Worker } from "bullmq";
 import { Redis, Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { bullPrefix, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
@@ -10,10 +10,14 @@ import { createEffectGuard, type AfterEffectHook } from "./guard/index.js";
 import { createEmailProcessor } from "./email/processor.js";
 import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./email/transport.js";
 import { createLogger } from "./logger.js";
+import { createJobMetrics, watchJobs } from "./metrics/jobMetrics.js";
+import { startMetricsServer, type MetricsServer } from "./metrics/server.js";
 
 /** A running worker process. */
 export interface RunningWorker {
   worker: Worker<EmailJobData, EmailJobResult>;
+  /** Port of this process's `/metrics`; undefined when WORKER_METRICS_PORT is unset. */
+  metricsPort: number | undefined;
   /** Stops taking jobs and waits for active ones up to SHUTDOWN_TIMEOUT_MS; true when all finished. */
   close(): Promise<boolean>;
 }
@@ -24,6 +28,8 @@ export interface StartWorkerOptions {
   transport?: MailTransport;
   /** Test seam between the SMTP acceptance and the done mark. */
   afterSend?: AfterEffectHook;
+  /** Test seam at the start of every run, before the execution guard is claimed. */
+  onJobStart?: () => void | Promise<void>;
 }
 
 /** A connection for BullMQ workers: they block on Redis and must retry forever. */
@@ -43,7 +49,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   const connection = connectWorkerRedis(config);
   connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
   const guard = createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: Math.max(config.jobKeepCompletedMs, config.jobKeepDeadMs) });
-  const processor = createEmailProcessor({ transport, guard, logger, mailFrom: config.mailFrom, jobTimeoutMs: config.jobTimeoutMs, ...(options.afterSend ? { afterSend: options.afterSend } : {}) });
+  const processor = createEmailProcessor({ transport, guard, logger, mailFrom: config.mailFrom, jobTimeoutMs: config.jobTimeoutMs, ...(options.afterSend ? { afterSend: options.afterSend } : {}), ...(options.onJobStart ? { onJobStart: options.onJobStart } : {}) });
   const worker = new Worker<EmailJobData, EmailJobResult>("email", processor, {
     connection,
     prefix: bullPrefix(config.keyPrefix),
@@ -52,13 +58,21 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: config.workerMaxStalledCount,
     autorun: true,
+    // BullMQ counts completed/failed per minute in Redis (read by the API's monitoring.queues).
+    metrics: { maxDataPoints: MetricsTime.ONE_HOUR },
   });
+  const jobMetrics = createJobMetrics();
+  watchJobs(worker, jobMetrics);
   worker.on("error", (error) => logger.warn({ err: error }, "worker error"));
   worker.on("failed", (job, error) => {
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.warn({ jobId: job.id, requestId: job.data.requestId, reason: error.message }, "job is dead");
   });
   await worker.waitUntilReady().catch((error: unknown) => logger.warn({ err: error }, "Redis is not answering yet; the worker will start when it does"));
   logger.info({ concurrency: config.workerConcurrency }, "worker started");
+  let metricsServer: MetricsServer | undefined;
+  if (config.workerMetricsPort !== undefined) {
+    metricsServer = await startMetricsServer({ metrics: jobMetrics, port: config.workerMetricsPort, host: config.host, apiKeys: config.apiKeys, logger });
+  }
 
   let closing: Promise<boolean> | undefined;
   const close = () =>
@@ -69,6 +83,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs))),
       ]);
       clearTimeout(timer);
+      await metricsServer?.close();
       if (!finished) {
         // Force-close: active jobs keep their lock until it expires, then another worker's
         // stalled-job check moves them back to waiting. Nothing is lost.
@@ -83,5 +98,5 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       await connection.quit().catch(() => connection.disconnect());
       return true;
     })());
-  return { worker, close };
+  return { worker, metricsPort: metricsServer?.port, close };
 }

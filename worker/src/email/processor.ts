@@ -22,6 +22,8 @@ export interface EmailProcessorDeps {
   jobTimeoutMs: number;
   /** Test seam between the SMTP acceptance and the done mark; unset in production. */
   afterSend?: AfterEffectHook;
+  /** Test seam at the start of every run, before the guard is claimed; unset in production. */
+  onJobStart?: () => void | Promise<void>;
 }
 
 /** Thrown when an attempt runs past JOB_TIMEOUT_MS. */
@@ -57,6 +59,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps) {
     const jobId = job.id!;
     const log = deps.logger.child({ jobId, queue: job.queueName, requestId: job.data.requestId, attempt: job.attemptsMade + 1 });
     const mail = buildMail(job.queueName, jobId, job.data, deps.mailFrom);
+    await deps.onJobStart?.();
     try {
       const { result, deduplicated } = await runGuarded<SendReceipt>({
         guard: deps.guard,
