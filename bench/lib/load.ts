@@ -1,12 +1,9 @@
 /**
- * HTTP load with autocannon, run as a child process so the load generator never shares an
- * event loop with the server under test (which runs in the benchmark's own process).
+ * HTTP load with autocannon in a separate, long-lived process (`loadProcess.ts`), so the load
+ * generator never shares an event loop with the server under test, which runs in the
+ * benchmark's own process, and is started once rather than once per measurement.
  */
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import type autocannon from "autocannon";
-
-const autocannonCli = createRequire(import.meta.url).resolve("autocannon");
+import { fork, type ChildProcess } from "node:child_process";
 
 /** One load run. */
 export interface LoadOptions {
@@ -35,44 +32,56 @@ export interface LoadResult {
   timeouts: number;
 }
 
-/** Runs autocannon's CLI with `--json` and returns the parsed figures. Bounded by `durationS` plus a grace period. */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const url = new URL(options.url);
-  if (url.hostname !== "127.0.0.1") throw new Error(`load only ever targets 127.0.0.1, not ${url.hostname}`);
-  const args = [
-    autocannonCli,
-    "--json",
-    "--no-progress",
-    "-c", String(options.connections),
-    "-d", String(options.durationS),
-    "-t", String(options.timeoutS ?? 10),
-    "-m", options.method ?? "GET",
-  ];
-  if (options.body !== undefined) args.push("-H", "content-type=application/json", "-b", JSON.stringify(options.body));
-  args.push(url.href);
+/** IPC: parent → load process. */
+export interface LoadRequest {
+  id: number;
+  options: LoadOptions;
+}
 
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-  // autocannon stops by itself after durationS; the kill is only for a wedged child.
-  const killer = setTimeout(() => child.kill("SIGKILL"), (options.durationS + 20) * 1000);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", resolve);
-  }).finally(() => clearTimeout(killer));
-  const line = stdout.trim().split("\n").pop() ?? "";
-  if (code !== 0 || !line.startsWith("{")) throw new Error(`autocannon exited with ${code}: ${stderr.trim() || stdout.trim()}`);
-  const result = JSON.parse(line) as autocannon.Result;
+/** IPC: load process → parent. */
+export type LoadReply = { id: number; result: LoadResult } | { id: number; error: string };
+
+/** A running load generator. */
+export interface LoadGenerator {
+  /** Runs one load; bounded by `durationS` plus a grace period, after which the process is killed. */
+  run(options: LoadOptions): Promise<LoadResult>;
+  close(): void;
+}
+
+/** Forks the load process (inheriting tsx's loader flags from this process). */
+export function startLoadGenerator(): LoadGenerator {
+  const child: ChildProcess = fork(new URL("./loadProcess.ts", import.meta.url), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (result: LoadResult) => void; reject: (error: Error) => void }>();
+  child.on("message", (reply: LoadReply) => {
+    const waiter = pending.get(reply.id);
+    pending.delete(reply.id);
+    if ("error" in reply) waiter?.reject(new Error(`autocannon failed: ${reply.error}`));
+    else waiter?.resolve(reply.result);
+  });
+  child.on("exit", (code, signal) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`load process exited (${signal ?? code})`));
+    pending.clear();
+  });
   return {
-    rps: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    total: result.requests.total,
-    ok2xx: result["2xx"],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    run(options) {
+      const url = new URL(options.url);
+      if (url.hostname !== "127.0.0.1") return Promise.reject(new Error(`load only ever targets 127.0.0.1, not ${url.hostname}`));
+      const id = nextId++;
+      return new Promise<LoadResult>((resolve, reject) => {
+        const killer = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`load run did not finish within ${options.durationS + 20} s`));
+        }, (options.durationS + 20) * 1000);
+        pending.set(id, {
+          resolve: (result) => (clearTimeout(killer), resolve(result)),
+          reject: (error) => (clearTimeout(killer), reject(error)),
+        });
+        child.send({ id, options } satisfies LoadRequest);
+      });
+    },
+    close() {
+      if (child.connected) child.disconnect();
+    },
   };
 }

@@ -13,6 +13,8 @@ export interface OpsResult {
   /** Latency of one call as the caller sees it (includes queueing behind the other in-flight calls), in µs. */
   p50Us: number;
   p99Us: number;
+  /** CPU this process spent per op (user + system), in µs: the client side's cost. */
+  cpuUsPerOp: number;
   /** The first error thrown, for the report. */
   firstError?: unknown;
 }
@@ -36,9 +38,11 @@ export async function runOps(total: number, concurrency: number, op: (i: number)
       latencies[i] = (performance.now() - start) * 1000;
     }
   };
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
   const elapsedMs = performance.now() - start;
+  const used = process.cpuUsage(cpu);
   const all = Array.from(latencies);
   return {
     ops: total,
@@ -47,6 +51,7 @@ export async function runOps(total: number, concurrency: number, op: (i: number)
     opsPerSec: (total / elapsedMs) * 1000,
     p50Us: percentile(all, 50),
     p99Us: percentile(all, 99),
+    cpuUsPerOp: (used.user + used.system) / total,
     ...(firstError !== undefined ? { firstError } : {}),
   };
 }

@@ -51,3 +51,10 @@ export async function redisVersion(redis: Redis): Promise<string> {
   const info = await redis.info("server");
   return /^redis_version:(.+)$/m.exec(info)?.[1]?.trim() ?? "unknown";
 }
+
+/** CPU the Redis server process has used so far (INFO cpu, user + system), in µs. Server-wide. */
+export async function redisCpuUs(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(info)?.[1] ?? 0);
+  return (field("used_cpu_user") + field("used_cpu_sys")) * 1_000_000;
+}

@@ -15,6 +15,7 @@ import { drainServer, trackRequests } from "./http/drain.js";
 import { createIdempotencyStore } from "./idempotency/index.js";
 import { closeQueues, openQueues } from "./jobs/queues.js";
 import { createLogger } from "./logger.js";
+import { createApiMetrics } from "./observability/index.js";
 import { createRateLimiter } from "./rateLimit/index.js";
 import { connectRedis, type RedisClient } from "./redis/connect.js";
 import { createAppRouter } from "./trpc/appRouter.js";
@@ -39,11 +40,13 @@ async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger):
 
 /** Builds the dependencies of one API process. */
 export function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
+  const queues = openQueues(config, redis);
   return {
     config,
     redis,
     logger,
-    queues: openQueues(config, redis),
+    queues,
+    metrics: createApiMetrics({ redis, queues, logger }),
     lifecycle: { draining: false, startedAt: Date.now() },
     keyLookup: config.apiKeys ? createKeyLookup(config.apiKeys) : undefined,
     limiter: createRateLimiter({

@@ -9,6 +9,7 @@ import type { RedisClient } from "./redis/connect.js";
 import type { KeyLookup } from "./auth/apiKeys.js";
 import type { RateLimiter } from "./rateLimit/index.js";
 import type { IdempotencyStore } from "./idempotency/index.js";
+import type { ApiMetrics } from "./observability/index.js";
 
 /** Process-wide state that shutdown flips. */
 export interface Lifecycle {
@@ -27,4 +28,6 @@ export interface ServerDeps {
   keyLookup: KeyLookup | undefined;
   limiter: RateLimiter;
   idempotency: IdempotencyStore;
+  /** This process's Prometheus registry and the hooks that move it. */
+  metrics: ApiMetrics;
 }

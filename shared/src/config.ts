@@ -43,6 +43,8 @@ const trustProxy = z.string().transform((value): boolean | number | string => {
   return value;
 });
 
+const bool = z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).transform((value) => value === "true" || value === "1");
+
 const redisUrl = z.string().regex(/^rediss?:\/\/.+/, { error: "must be a redis:// or rediss:// URL" });
 const clusterNodes = z
   .string()
@@ -81,12 +83,20 @@ export const configSchema = z.object({
   IDEMPOTENCY_LEASE_MS: int(100).default(30_000),
   /** Most entries in the blocked-request log; default 10 000. */
   BLOCKED_LOG_MAX: int(1).default(10_000),
+  /** Count every request in the Redis time buckets and Prometheus (`true` or `false`); default true. `false` removes that per-request cost (one pipelined Redis call). */
+  METRICS_ENABLED: bool.default(true),
+  /** How long a per-minute counter bucket is kept after it ends, in ms; default 48 h. */
+  METRICS_MINUTE_RETENTION_MS: int(60_000).default(48 * 3_600_000),
+  /** How long a per-hour counter bucket is kept after it ends, in ms; default 30 days. */
+  METRICS_HOUR_RETENTION_MS: int(3_600_000).default(30 * 86_400_000),
   /** SMTP URL (`smtp://user:pass@host:port` or `smtps://`); unset = dev outbox. */
   SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, { error: "must be an smtp:// or smtps:// URL" }).optional(),
   /** Default sender; default `Taskgate <no-reply@localhost>`. */
   MAIL_FROM: z.string().min(3).default("Taskgate <no-reply@localhost>"),
   /** Dev outbox folder; default `.data/outbox`. */
   OUTBOX_DIR: z.string().min(1).default(".data/outbox"),
+  /** Port of the worker's own Prometheus `/metrics` (job outcomes and durations), on `HOST`; unset = not served, 0 = any free port. */
+  WORKER_METRICS_PORT: int(0, 65535).optional(),
   /** Jobs one worker process runs at once; default 10. */
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   /** Attempts per job; default 5. */
@@ -132,6 +142,14 @@ export interface Config {
   idempotencyTtlMs: number;
   idempotencyLeaseMs: number;
   blockedLogMax: number;
+  /** Whether requests are counted (Redis buckets, Prometheus). */
+  metricsEnabled: boolean;
+  /** Retention of per-minute counter buckets after they end, in ms. */
+  metricsMinuteRetentionMs: number;
+  /** Retention of per-hour counter buckets after they end, in ms. */
+  metricsHourRetentionMs: number;
+  /** Port of the worker's `/metrics`; undefined = not served. */
+  workerMetricsPort: number | undefined;
   smtpUrl: string | undefined;
   mailFrom: string;
   outboxDir: string;
@@ -195,6 +213,10 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
     idempotencyLeaseMs: e.IDEMPOTENCY_LEASE_MS,
     blockedLogMax: e.BLOCKED_LOG_MAX,
+    metricsEnabled: e.METRICS_ENABLED,
+    metricsMinuteRetentionMs: e.METRICS_MINUTE_RETENTION_MS,
+    metricsHourRetentionMs: e.METRICS_HOUR_RETENTION_MS,
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     outboxDir: e.OUTBOX_DIR,

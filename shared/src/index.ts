@@ -10,3 +10,5 @@ export * from "./schemas/email.js";
 export * from "./schemas/jobs.js";
 export * from "./schemas/rateLimit.js";
 export * from "./schemas/attempts.js";
+export * from "./schemas/deadJobs.js";
+export * from "./schemas/monitoring.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -115,6 +115,20 @@ describe("identity and access (API.md §3)", () => {
     expect(((await own.json()) as { state: string }).state).toBe("waiting");
     await expectProblem(await stack.request("GET", `/jobs/status/email/${created.jobId}`, { key: USER_B.key }), 404, "NOT_FOUND");
     await expectProblem(await stack.request("GET", `/jobs/status/sms/${created.jobId}`, { key: USER_A.key }), 404, "NOT_FOUND");
+  });
+
+  it("answers 404, not 500, for job ids that are BullMQ's own key names", async () => {
+    for (const id of ["events", "meta", "id", "wait", "active", "stalled-check"]) {
+      await expectProblem(await stack.request("GET", `/jobs/status/email/${id}`, { key: ADMIN.key }), 404, "NOT_FOUND");
+    }
+  });
+
+  it("gives tRPC callers the HTTP status of the problem, e.g. 404 for an unknown job", async () => {
+    const input = encodeURIComponent(JSON.stringify({ json: { queue: "email", jobId: "no-such-job" } }));
+    const res = await fetch(`${stack.url}/trpc/jobs.status?input=${input}`, { headers: { authorization: `Bearer ${USER_A.key}` } });
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { error: { json: { data: { problem: { code: string } } } } };
+    expect(body.error.json.data.problem.code).toBe("NOT_FOUND");
   });
 
   it("keeps /health open", async () => {

@@ -27,3 +27,33 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
     if (keys.length > 0) await redis.unlink(...keys);
   } while (cursor !== "0");
 }
+
+/** What a connection sent while some work ran. */
+export interface SentCommands {
+  /** Command names, in order. */
+  names: string[];
+  /** Round trips: each plain command is one, each pipeline (however many commands) is one. */
+  roundTrips: number;
+}
+
+/** Records the commands a connection sends while `work` runs. */
+export async function commandsSent(connection: Redis, work: () => Promise<unknown>): Promise<SentCommands> {
+  const names: string[] = [];
+  const pipelines = new Set<unknown>();
+  let plain = 0;
+  const original = connection.sendCommand;
+  connection.sendCommand = function (this: Redis, ...args: Parameters<Redis["sendCommand"]>) {
+    names.push(args[0].name);
+    // ioredis hands every command of one pipeline the same `{ isPipeline: true }` stream object.
+    const stream = args[1] as { isPipeline?: boolean } | undefined;
+    if (stream?.isPipeline) pipelines.add(stream);
+    else plain += 1;
+    return original.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    connection.sendCommand = original;
+  }
+  return { names, roundTrips: plain + pipelines.size };
+}

@@ -5,7 +5,7 @@
 import { parseConfig, type Config, type Env } from "@taskgate/shared";
 import { startApi, type RunningApi } from "@taskgate/server";
 import { startWorker, type RunningWorker, type StartWorkerOptions } from "@taskgate/worker";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "./redis.js";
 
 /** A user key and an admin key, for tests that use API_KEYS. */
@@ -30,12 +30,16 @@ export interface StackOptions {
   /** Start the email worker too (default true). */
   worker?: boolean;
   workerOptions?: StartWorkerOptions;
+  /** Key prefix to use instead of a fresh random one: stacks given the same prefix act as processes of one deployment. */
+  prefix?: string;
+  /** Logger of the API (and of the worker unless `workerOptions.logger` is given); default silent unless TEST_LOG_LEVEL. */
+  logger?: Logger;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
-  const prefix = randomPrefix();
+  const prefix = options.prefix ?? randomPrefix();
   const config = parseConfig({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, PORT: "0", LOG_LEVEL: "silent", OUTBOX_DIR: `.data/test-outbox/${prefix}`, ...options.env });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const api = await startApi(config, { logger });
   const worker = options.worker === false ? undefined : await startWorker(config, { logger, ...options.workerOptions });
   const url = api.url;

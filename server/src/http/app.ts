@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { ServerDeps } from "../deps.js";
 import { NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
+import { createMetricsEndpoint, observeRequests } from "../observability/index.js";
 import { MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
 import type { AppRouter } from "../trpc/appRouter.js";
 import { buildRequestContext } from "./context.js";
@@ -22,6 +23,8 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.trustProxy);
   app.use(requestIdMiddleware);
+  // Access log line and request counters, on response finish; the route is known by then.
+  app.use(observeRequests(deps, Object.keys(appRouter._def.procedures)));
   app.use((_req, res, next) => {
     // While draining, tell keep-alive clients to reconnect elsewhere after this response.
     if (deps.lifecycle.draining) res.setHeader("Connection", "close");
@@ -31,6 +34,8 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
   app.get("/health/live", (_req, res) => {
     res.json({ status: "ok" });
   });
+
+  app.get("/metrics", createMetricsEndpoint(deps));
 
   app.use(
     "/trpc",

@@ -3,7 +3,7 @@
  * Only the job's creator and admins see it; to anyone else it does not exist.
  */
 import type { Job, Queue } from "bullmq";
-import { decodeAttemptLogs, type EmailJobData, type JobState, type JobStatus, type QueueName } from "@taskgate/shared";
+import { decodeAttemptLogs, diedNonRetryable, type EmailJobData, type JobState, type JobStatus, type QueueName } from "@taskgate/shared";
 import { NotFoundError } from "../errors/appErrors.js";
 
 /** Who is asking: an admin sees every job; a user their own; open mode (null) sees all. */
@@ -43,13 +43,16 @@ export function canView(viewer: Viewer, job: Job<EmailJobData>): boolean {
 export async function getJobStatus(queues: Record<QueueName, Queue>, queueName: string, jobId: string, viewer: Viewer): Promise<JobStatus> {
   const queue = (queues as Record<string, Queue | undefined>)[queueName];
   if (!queue) throw new NotFoundError(`There is no queue named '${queueName}'.`);
-  const job = (await queue.getJob(jobId)) as Job<EmailJobData> | undefined;
-  if (!job || !canView(viewer, job)) throw new NotFoundError(`There is no job '${jobId}' in queue '${queueName}'.`);
-  const [rawState, logs] = await Promise.all([job.getState(), queue.getJobLogs(jobId)]);
+  const notFound = () => new NotFoundError(`There is no job '${jobId}' in queue '${queueName}'.`);
+  // The state first: it is "unknown" for ids that are no job — including BullMQ's own key
+  // names (`events`, `meta`, `id`), which getJob would otherwise try to read as a job.
+  const rawState = await queue.getJobState(jobId);
+  if (rawState === "unknown") throw notFound();
+  const [job, logs] = await Promise.all([queue.getJob(jobId) as Promise<Job<EmailJobData> | undefined>, queue.getJobLogs(jobId)]);
+  if (!job || !canView(viewer, job)) throw notFound();
   const state = publicState(rawState, job.attemptsMade);
-  if (!state) throw new NotFoundError(`There is no job '${jobId}' in queue '${queueName}'.`);
+  if (!state) throw notFound();
   const attempts = decodeAttemptLogs(logs.logs);
-  const last = attempts.at(-1);
   const scheduledFor = job.delay > 0 ? new Date(job.timestamp + job.delay) : undefined;
   return {
     jobId,
@@ -62,7 +65,7 @@ export async function getJobStatus(queues: Record<QueueName, Queue>, queueName: 
     ...(job.processedOn ? { startedAt: new Date(job.processedOn) } : {}),
     ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn) } : {}),
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
-    ...(state === "dead" ? { nonRetryable: last?.nonRetryable ?? false } : {}),
+    ...(state === "dead" ? { nonRetryable: diedNonRetryable(attempts, job.attemptsMade, job.opts.attempts ?? 1) } : {}),
     ...(job.returnvalue !== null && job.returnvalue !== undefined ? { result: job.returnvalue } : {}),
     attempts: attempts.map((a) => ({ at: new Date(a.at), error: a.error, ...(a.responseCode !== undefined ? { responseCode: a.responseCode } : {}) })),
   };

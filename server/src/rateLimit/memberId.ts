@@ -1,5 +1,5 @@
 /**
- * Unique sorted-set members for the sliding window: a random per-process tag plus a counter,
+ * Unique ids for the sliding window's sorted-set members: a random per-process tag plus a counter,
  * shorter than a UUID (members are stored once per admitted cost unit) and cheaper to make.
  */
 import { randomBytes } from "node:crypto";

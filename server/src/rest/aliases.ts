@@ -35,6 +35,17 @@ export const REST_ALIASES: readonly RestAlias[] = [
   { method: "POST", path: "/jobs/email", procedure: "jobs.email.create", input: "body", status: 202, location: true },
   { method: "POST", path: "/jobs/email/schedule", procedure: "jobs.email.schedule", input: "body", status: 202, location: true },
   { method: "GET", path: "/jobs/status/:queue/:jobId", procedure: "jobs.status", input: "none" },
+  // Dead jobs (admin). `/dead-jobs/email/retry` (retry all) and `/:jobId/retry` differ in depth, so order does not matter.
+  { method: "GET", path: "/dead-jobs/email", procedure: "deadJobs.list", input: "query", fixedInput: { queue: "email" } },
+  { method: "POST", path: "/dead-jobs/email/retry", procedure: "deadJobs.retryAll", input: "body", fixedInput: { queue: "email" }, status: 202 },
+  { method: "GET", path: "/dead-jobs/email/:jobId", procedure: "deadJobs.get", input: "none", fixedInput: { queue: "email" } },
+  { method: "POST", path: "/dead-jobs/email/:jobId/retry", procedure: "deadJobs.retry", input: "none", fixedInput: { queue: "email" }, status: 202, location: true },
+  { method: "DELETE", path: "/dead-jobs/email/:jobId", procedure: "deadJobs.delete", input: "none", fixedInput: { queue: "email" }, status: 204 },
+  // Monitoring (admin). Times in query strings are ISO 8601 or epoch ms.
+  { method: "GET", path: "/monitoring/rate-limits/blocked", procedure: "monitoring.blocked", input: "query" },
+  { method: "GET", path: "/monitoring/queues", procedure: "monitoring.queues", input: "none" },
+  { method: "GET", path: "/metrics/requests", procedure: "monitoring.requestMetrics", input: "query" },
+  { method: "GET", path: "/metrics/blocked", procedure: "monitoring.blockedMetrics", input: "query" },
 ];
 
 /** The route name of an alias, as rules and records use it: `POST /jobs/email`. */

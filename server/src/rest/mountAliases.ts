@@ -25,7 +25,12 @@ function procedureOf(caller: unknown, path: string): Callable {
 function inputOf(alias: RestAlias, req: Request): unknown {
   const params = { ...alias.fixedInput, ...(req.params as Record<string, string>) };
   const hasParams = Object.keys(params).length > 0;
-  if (alias.input === "body") return hasParams ? { ...(req.body as object), ...params } : req.body;
+  if (alias.input === "body") {
+    const body: unknown = req.body;
+    // A JSON array must fail validation, not be spread into an object (`[]` would read as "retry all").
+    if (Array.isArray(body)) return body;
+    return hasParams ? { ...(body as object), ...params } : body;
+  }
   if (alias.input === "query") return { ...(req.query as Record<string, unknown>), ...params };
   return hasParams ? params : undefined;
 }

@@ -6,12 +6,16 @@ import { router } from "./init.js";
 import { createProcedures } from "./procedures.js";
 import { healthRouter } from "./routers/health.js";
 import { jobsRouter } from "./routers/jobs.js";
+import { deadJobsRouter } from "./routers/deadJobs.js";
+import { monitoringRouter } from "./routers/monitoring.js";
 
 export function createAppRouter(deps: ServerDeps) {
   const procedures = createProcedures(deps);
   return router({
     health: healthRouter(deps),
     jobs: jobsRouter(deps, procedures),
+    deadJobs: deadJobsRouter(deps, procedures),
+    monitoring: monitoringRouter(deps, procedures),
   });
 }
 

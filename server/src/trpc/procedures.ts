@@ -7,7 +7,7 @@ import type { ServerDeps } from "../deps.js";
 import { recordBlocked } from "../rateLimit/index.js";
 import { t } from "./init.js";
 import { accessControl } from "./middleware/access.js";
-import { unavailableOnRedisFailure } from "./middleware/unavailable.js";
+import { mapResolverErrors } from "./middleware/resolverErrors.js";
 import { createIdempotencyMiddleware } from "./middleware/idempotency.js";
 import { createRateLimitMiddleware } from "./middleware/rateLimit.js";
 
@@ -16,9 +16,10 @@ export function createProcedures(deps: ServerDeps) {
     limiter: deps.limiter,
     logger: deps.logger,
     recordBlocked: (entry) => recordBlocked(deps.redis, deps.config.keyPrefix, entry, { maxEntries: deps.config.blockedLogMax }),
+    onDecision: (decision) => deps.metrics.observeRateLimit(decision),
   });
-  const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger });
-  const guarded = t.procedure.use(unavailableOnRedisFailure).use(accessControl);
+  const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });
+  const guarded = t.procedure.use(mapResolverErrors).use(accessControl);
   return {
     /** Rate-limited procedure for reads and non-idempotent calls. */
     limited: guarded.use(rateLimit),

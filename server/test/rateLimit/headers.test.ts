@@ -3,24 +3,7 @@ import type { RuleOutcome } from "@taskgate/shared";
 import { createRateLimiter, formatRateLimitHeaders, pickReported, retryAfterSeconds } from "../../src/rateLimit/index.js";
 import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
 import { rule } from "./support.js";
-
-/**
- * A tiny parser for the structured-field lists these headers are (RFC 9651): items are
- * sf-strings with integer parameters, separated by a comma and optional spaces.
- */
-function parseList(value: string): { name: string; params: Record<string, number> }[] {
-  const item = /^"((?:[^"\\]|\\["\\])*)"((?:;[a-z][a-z0-9_.*-]*=-?\d{1,15})*)$/;
-  return value.split(/\s*,\s*/).map((text) => {
-    const match = item.exec(text);
-    if (!match) throw new Error(`not an sf-list item: ${text}`);
-    const params: Record<string, number> = {};
-    for (const param of (match[2] ?? "").split(";").slice(1)) {
-      const [key, number] = param.split("=") as [string, string];
-      params[key] = Number(number);
-    }
-    return { name: match[1]!.replace(/\\(.)/g, "$1"), params };
-  });
-}
+import { parseList } from "../../../test/support/structuredFields.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());

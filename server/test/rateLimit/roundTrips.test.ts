@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import { createRateLimiter } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { commandsSent, connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
 import { rule } from "./support.js";
 
 const redis = connectTestRedis();
@@ -13,22 +12,6 @@ beforeEach(() => {
 });
 afterEach(() => deletePrefix(redis, prefix));
 
-/** Counts the commands a connection sends (every one is a round trip) while `work` runs. */
-async function commandsSent(connection: Redis, work: () => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const original = connection.sendCommand;
-  connection.sendCommand = function (this: Redis, ...args: Parameters<Redis["sendCommand"]>) {
-    sent.push(args[0].name);
-    return original.apply(this, args);
-  };
-  try {
-    await work();
-  } finally {
-    connection.sendCommand = original;
-  }
-  return sent;
-}
-
 describe("round trips", () => {
   it.each([1, 3, 10])("sends exactly one command per check with %i matching rules", async (ruleCount) => {
     // A connection of its own, so the first call (EVAL, then EVALSHA) is counted too.
@@ -36,12 +19,12 @@ describe("round trips", () => {
     try {
       await connection.ping();
       const rules = Array.from({ length: ruleCount }, (_, i) =>
-        rule({ name: `r${i}`, key: (["ip", "user", "global"] as const)[i % 3], limit: 100, windowMs: 60_000 }),
+        rule({ name: `r${i}`, key: (["ip", "user", "global"] as const)[i % 3]!, limit: 100, windowMs: 60_000 }),
       );
       const limiter = createRateLimiter({ redis: connection, keyPrefix: prefix, rules });
       const request = { route: "POST /jobs/email", ip: "10.0.0.1", userId: "u1" };
       for (let check = 0; check < 3; check++) {
-        const sent = await commandsSent(connection, async () => {
+        const { names: sent } = await commandsSent(connection, async () => {
           const decision = await limiter.check(request);
           expect(decision.allowed).toBe(true);
           expect(decision.outcomes).toHaveLength(ruleCount);
@@ -60,7 +43,7 @@ describe("round trips", () => {
       keyPrefix: prefix,
       rules: [rule({ name: "email", key: "user", limit: 1, windowMs: 60_000, routes: ["POST /jobs/email"] })],
     });
-    const sent = await commandsSent(redis, async () => {
+    const { names: sent } = await commandsSent(redis, async () => {
       const decision = await limiter.check({ route: "GET /jobs/1", ip: "10.0.0.1", userId: "u1" });
       expect(decision).toMatchObject({ allowed: true, outcomes: [], violated: [] });
     });

@@ -48,14 +48,14 @@ describe("slidingWindow-n.lua", () => {
     expect(await slidingWindow(redis, [], "m1", [])).toEqual([1]);
   });
 
-  it("writes nothing on a denial: no member added, no TTL extended, no other rule touched", async () => {
+  it("records nothing on a denial: no member added, no TTL extended, no other rule touched", async () => {
     const tight = `${prefix}:rl:tight:x`;
     const loose = `${prefix}:rl:loose:x`;
     await slidingWindow(redis, [tight, loose], "m1", [
       [1, 60_000, 1],
       [100, 60_000, 1],
     ]);
-    const before = { tight: await redis.zrange(tight, 0, -1, "WITHSCORES"), loose: await redis.zrange(loose, 0, -1, "WITHSCORES") };
+    const before = { tight: await redis.zrange(tight, 0, "-1", "WITHSCORES"), loose: await redis.zrange(loose, 0, "-1", "WITHSCORES") };
     const ttlBefore = await redis.pttl(tight);
     for (let i = 0; i < 5; i++) {
       const reply = await slidingWindow(redis, [tight, loose], `m${i + 2}`, [
@@ -69,17 +69,30 @@ describe("slidingWindow-n.lua", () => {
       expect(reply[5]).toBe(1); // the loose rule alone would admit...
       expect(reply[6]).toBe(99); // ...and reports its remaining without this request
     }
-    expect(await redis.zrange(tight, 0, -1, "WITHSCORES")).toEqual(before.tight);
-    expect(await redis.zrange(loose, 0, -1, "WITHSCORES")).toEqual(before.loose);
+    expect(await redis.zrange(tight, 0, "-1", "WITHSCORES")).toEqual(before.tight);
+    expect(await redis.zrange(loose, 0, "-1", "WITHSCORES")).toEqual(before.loose);
     expect(await redis.pttl(tight)).toBeLessThanOrEqual(ttlBefore);
   });
 
-  it("scores members in exact integer microseconds of the Redis clock", async () => {
+  it("scores members in exact integer microseconds of the Redis clock, and prefixes each member with its score", async () => {
     const key = `${prefix}:rl:a:x`;
     const [seconds] = await redis.time();
     await slidingWindow(redis, [key], "m1", [[5, 60_000, 1]]);
-    const [, score] = await redis.zrange(key, 0, 0, "WITHSCORES");
+    await slidingWindow(redis, [key], "m2", [[5, 60_000, 2]]);
+    const [first, score, ...rest] = await redis.zrange(key, 0, "-1", "WITHSCORES");
     expect(score).toMatch(/^\d{16}$/);
     expect(Math.floor(Number(score) / 1e6)).toBeGreaterThanOrEqual(Number(seconds));
+    expect(first).toBe(`${score}:m1`);
+    expect([rest[0], rest[2]]).toEqual([`${rest[1]}:m2:1`, `${rest[1]}:m2:2`]);
+  });
+
+  it("still reads the wait of members it did not write (no score prefix)", async () => {
+    const key = `${prefix}:rl:a:x`;
+    const [seconds, micros] = await redis.time();
+    await redis.zadd(key, `${seconds}${String(micros).padStart(6, "0")}`, "legacy");
+    const reply = await slidingWindow(redis, [key], "m1", [[1, 10_000, 1]]);
+    expect(reply[0]).toBe(0);
+    expect(reply[3]).toBeGreaterThan(9000);
+    expect(reply[3]).toBeLessThanOrEqual(10_000);
   });
 });

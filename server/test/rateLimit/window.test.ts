@@ -23,7 +23,7 @@ async function redisNowUs(): Promise<number> {
 
 /** Score (µs) of the entry at `rank` (0 = oldest) of a rule key. */
 async function scoreAt(key: string, rank: number): Promise<number> {
-  const [, score] = await redis.zrange(key, rank, rank, "WITHSCORES");
+  const [, score] = await redis.zrange(key, rank, String(rank), "WITHSCORES");
   return Number(score);
 }
 
@@ -51,7 +51,7 @@ describe("sliding window", () => {
     const firstAnsweredAt = performance.now();
     expect(first.allowed).toBe(false);
     const waitMs = first.reported!.retryAfterMs;
-    const members = await redis.zrange(key, 0, -1, "WITHSCORES");
+    const members = await redis.zrange(key, 0, "-1", "WITHSCORES");
 
     // 15 more denied requests, spread over the first part of the wait.
     for (let round = 0; round < 3; round++) {
@@ -62,7 +62,7 @@ describe("sliding window", () => {
       }
       await sleep(waitMs / 6);
     }
-    expect(await redis.zrange(key, 0, -1, "WITHSCORES")).toEqual(members);
+    expect(await redis.zrange(key, 0, "-1", "WITHSCORES")).toEqual(members);
 
     // The first retry after the first denial's wait passes.
     await sleep(Math.max(0, firstAnsweredAt + waitMs - performance.now()) + 5);

@@ -38,3 +38,12 @@ export function decodeAttemptLogs(lines: readonly string[]): AttemptRecord[] {
   }
   return records;
 }
+
+/**
+ * Whether a dead job died of a permanent failure rather than by running out of attempts: its last
+ * recorded attempt says so, or, with no attempt recorded, it died with attempts left.
+ */
+export function diedNonRetryable(attempts: readonly AttemptRecord[], attemptsMade: number, maxAttempts: number): boolean {
+  const last = attempts.at(-1);
+  return last ? last.nonRetryable : attemptsMade < maxAttempts;
+}

@@ -2,17 +2,28 @@
  * Access control (API.md §3): a key is required unless in open mode; admin procedures need
  * an admin key. Runs first, before anything touches Redis.
  */
+import type { RequestContext } from "../../context.js";
 import { ForbiddenError, UnauthorizedError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
-import { middleware } from "../init.js";
+import { middleware, type Access } from "../init.js";
 
-export const accessControl = middleware(({ ctx, meta, next }) => {
-  const access = meta?.access ?? "user";
-  if (access === "public" || ctx.openMode) return next();
+/**
+ * Why a request may not use something of the given access level (401 or 403), or undefined
+ * when it may. Sets `WWW-Authenticate` on a 401. Also used by `GET /metrics`, which is not a
+ * procedure, so both follow the same rules.
+ */
+export function accessDenial(ctx: Pick<RequestContext, "openMode" | "caller" | "badKey" | "setHeader">, access: Access): UnauthorizedError | ForbiddenError | undefined {
+  if (access === "public" || ctx.openMode) return undefined;
   if (!ctx.caller) {
     ctx.setHeader("WWW-Authenticate", 'Bearer realm="taskgate"');
-    throw toTRPCError(new UnauthorizedError(ctx.badKey ? "The API key is not valid." : undefined));
+    return new UnauthorizedError(ctx.badKey ? "The API key is not valid." : undefined);
   }
-  if (access === "admin" && !ctx.caller.admin) throw toTRPCError(new ForbiddenError("This endpoint needs an admin API key."));
+  if (access === "admin" && !ctx.caller.admin) return new ForbiddenError("This endpoint needs an admin API key.");
+  return undefined;
+}
+
+export const accessControl = middleware(({ ctx, meta, next }) => {
+  const denial = accessDenial(ctx, meta?.access ?? "user");
+  if (denial) throw toTRPCError(denial);
   return next();
 });

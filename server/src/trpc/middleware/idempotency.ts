@@ -15,6 +15,8 @@ import { middleware } from "../init.js";
 export interface IdempotencyMiddlewareDeps {
   store: IdempotencyStore;
   logger: Logger;
+  /** Sees every claim's outcome (Prometheus counters); optional. */
+  onOutcome?: ((outcome: "new" | "replay" | "in_use" | "mismatch") => void) | undefined;
 }
 
 /** What the middleware adds to the context of an idempotent procedure. */
@@ -37,6 +39,7 @@ export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
     }
     const record = { scope: ctx.caller ? ctx.caller.userId : `ip:${ctx.ip}`, route: routeOfProcedure(path), key };
     const claim = await deps.store.claim({ ...record, fingerprint: fingerprint(input) });
+    deps.onOutcome?.(claim.kind === "claimed" ? "new" : claim.kind);
     switch (claim.kind) {
       case "replay":
         ctx.setHeader("Idempotent-Replayed", "true");

@@ -8,7 +8,7 @@ import type { RuleOutcome } from "@taskgate/shared";
 import { RateLimitedError, UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
 import { routeOfProcedure } from "../../rest/aliases.js";
-import { formatRateLimitHeaders, recordBlocked, retryAfterSeconds, type RateLimiter } from "../../rateLimit/index.js";
+import { formatRateLimitHeaders, recordBlocked, retryAfterSeconds, type RateLimitDecision, type RateLimiter } from "../../rateLimit/index.js";
 import { middleware } from "../init.js";
 
 export interface RateLimitMiddlewareDeps {
@@ -16,6 +16,8 @@ export interface RateLimitMiddlewareDeps {
   logger: Logger;
   /** Writes the blocked log and counters; failures are logged, never thrown. */
   recordBlocked: (entry: Parameters<typeof recordBlocked>[2]) => Promise<unknown>;
+  /** Sees every decision (Prometheus counters); optional. */
+  onDecision?: ((decision: RateLimitDecision) => void) | undefined;
 }
 
 function describe(rule: RuleOutcome) {
@@ -31,6 +33,7 @@ export function createRateLimitMiddleware(deps: RateLimitMiddlewareDeps) {
       ip: ctx.ip,
       ...(ctx.caller ? { userId: ctx.caller.userId, apiKey: ctx.caller.apiKey, tier: ctx.caller.tier } : {}),
     });
+    deps.onDecision?.(decision);
     if (decision.failure) deps.logger.warn({ requestId: ctx.requestId, failure: decision.failure, route }, "rate limiter could not reach Redis");
     for (const [name, value] of Object.entries(formatRateLimitHeaders(decision.outcomes))) ctx.setHeader(name, value);
     if (decision.allowed) return next();

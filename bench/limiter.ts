@@ -1,0 +1,168 @@
+/**
+ * Limiter benchmark: checks/s of Taskgate's exact sliding-window limiter (1 and 3 matching
+ * rules, one Lua call per check) against a trivial `EVALSHA` (the floor of any Lua limiter)
+ * and rate-limiter-flexible's fixed window, each on its own connection, same ops and concurrency.
+ */
+import type { Redis } from "ioredis";
+import { RateLimiterRedis } from "rate-limiter-flexible";
+import { rateLimitRules, type RateLimitRuleInput } from "@taskgate/shared";
+// The limiter is not part of the server package's public entry; tests import it the same way.
+import { createRateLimiter, type RateLimiter, type RateLimitRequest } from "../server/src/rateLimit/index.js";
+import type { BenchContext } from "./lib/context.js";
+import { runOps, type OpsResult } from "./lib/ops.js";
+import { connect } from "./lib/redis.js";
+import { fmtFixed, fmtInt, fmtRatio, median, printTable } from "./lib/table.js";
+import { printVerdict, type Verdict } from "./lib/verdict.js";
+
+const OPS = 20_000;
+const IN_FLIGHT = 64;
+const WARMUP_OPS = 2_000;
+/** Contenders take turns, round after round; the table shows each one's median round. */
+const ROUNDS = 5;
+const HUGE = 1_000_000_000;
+
+const request: RateLimitRequest = { route: "POST /jobs/email", ip: "127.0.0.1", userId: "bench-user" };
+const rule = (name: string, key: RateLimitRuleInput["key"], extra: Partial<RateLimitRuleInput> = {}): RateLimitRuleInput => ({
+  name, key, limit: HUGE, windowMs: 60_000, ...extra,
+});
+const ONE_RULE = rateLimitRules.parse([rule("bench-ip", "ip")]);
+const THREE_RULES = rateLimitRules.parse([rule("bench-ip", "ip"), rule("bench-user", "user", { routes: ["POST /jobs/*"] }), rule("bench-global", "global")]);
+
+interface Contender {
+  name: string;
+  connection: Redis;
+  op: () => Promise<unknown>;
+}
+
+/** Redis commands one op sends, counted on its connection (every command is a round trip here). */
+async function commandsPerOp(contender: Contender, ops = 50): Promise<number> {
+  let sent = 0;
+  const original = contender.connection.sendCommand;
+  contender.connection.sendCommand = function (this: Redis, ...args: Parameters<Redis["sendCommand"]>) {
+    sent += 1;
+    return original.apply(this, args);
+  };
+  try {
+    for (let i = 0; i < ops; i++) await contender.op();
+  } finally {
+    contender.connection.sendCommand = original;
+  }
+  return sent / ops;
+}
+
+/** Calls and total µs of EVALSHA so far (INFO commandstats): every contender's op is one EVALSHA. */
+async function evalshaStats(admin: Redis): Promise<{ calls: number; usec: number }> {
+  const line = /^cmdstat_evalsha:(.*)$/m.exec(await admin.info("commandstats"))?.[1] ?? "";
+  const field = (name: string) => Number(new RegExp(`(?:^|,)${name}=(\\d+)`).exec(line)?.[1] ?? 0);
+  return { calls: field("calls"), usec: field("usec") };
+}
+
+export async function run(ctx: BenchContext): Promise<Verdict[]> {
+  console.log(`\n== limiter: ${fmtInt(OPS)} ops, ${IN_FLIGHT} in flight, one connection each, median of ${ROUNDS} interleaved rounds`);
+  const prefix = `${ctx.prefix}-rl`;
+  const connections: Redis[] = [];
+  const open = (name: string) => {
+    const connection = connect(`limiter-${name}`);
+    connections.push(connection);
+    return connection;
+  };
+  try {
+    const rawConnection = open("evalsha");
+    const sha = (await rawConnection.script("LOAD", "return 1")) as string;
+
+    const rlfConnection = open("rlf");
+    const rlf = new RateLimiterRedis({ storeClient: rlfConnection, keyPrefix: `${prefix}-rlf`, points: HUGE, duration: 60 });
+
+    const oneConnection = open("taskgate-1");
+    const one = createRateLimiter({ redis: oneConnection, keyPrefix: `${prefix}-1`, rules: ONE_RULE });
+    const threeConnection = open("taskgate-3");
+    const three = createRateLimiter({ redis: threeConnection, keyPrefix: `${prefix}-3`, rules: THREE_RULES });
+
+    // Every check must be a real admission through every rule, not a fail-open shortcut.
+    const checked = (limiter: RateLimiter, matched: number) => async () => {
+      const d = await limiter.check(request);
+      if (!d.allowed || d.failure || d.outcomes.length !== matched) throw new Error(`unexpected decision: ${JSON.stringify({ ...d, error: String(d.error) })}`);
+    };
+    const contenders: Contender[] = [
+      { name: "raw EVALSHA (return 1)", connection: rawConnection, op: () => rawConnection.evalsha(sha, 0) },
+      { name: "rate-limiter-flexible consume (fixed window)", connection: rlfConnection, op: () => rlf.consume("127.0.0.1") },
+      { name: "Taskgate check, 1 rule (sliding window)", connection: oneConnection, op: checked(one, 1) },
+      { name: "Taskgate check, 3 rules (sliding window)", connection: threeConnection, op: checked(three, 3) },
+    ];
+
+    const commands = new Map<string, number>();
+    for (const contender of contenders) {
+      await runOps(WARMUP_OPS, IN_FLIGHT, contender.op);
+      commands.set(contender.name, await commandsPerOp(contender));
+    }
+    const rounds = new Map<string, OpsResult[]>(contenders.map((c) => [c.name, []]));
+    // Redis-side cost: EVALSHA µs per call, summed over the measured rounds. Server-wide, so
+    // another client's EVALSHA on the same Redis at the same time would blur it.
+    const redisUsec = new Map<string, { calls: number; usec: number }>(contenders.map((c) => [c.name, { calls: 0, usec: 0 }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const contender of contenders) {
+        const before = await evalshaStats(ctx.admin);
+        const result = await runOps(OPS, IN_FLIGHT, contender.op);
+        const after = await evalshaStats(ctx.admin);
+        if (result.errors > 0) throw new Error(`${contender.name}: ${result.errors} of ${result.ops} ops failed, first: ${String(result.firstError)}`);
+        rounds.get(contender.name)!.push(result);
+        const stats = redisUsec.get(contender.name)!;
+        stats.calls += after.calls - before.calls;
+        stats.usec += after.usec - before.usec;
+      }
+    }
+
+    // Median round by ops/s; its latencies are shown with it.
+    const pick = (name: string): OpsResult => {
+      const results = rounds.get(name)!;
+      const mid = median(results.map((r) => r.opsPerSec));
+      return results.reduce((best, r) => (Math.abs(r.opsPerSec - mid) < Math.abs(best.opsPerSec - mid) ? r : best));
+    };
+    const raw = pick(contenders[0]!.name);
+    const rlfResult = pick(contenders[1]!.name);
+    printTable(
+      "limiter — ops/s and ratios",
+      [
+        { header: "contender", align: "left" },
+        { header: "ops/s" },
+        { header: "min–max ops/s" },
+        { header: "p50 µs" },
+        { header: "p99 µs" },
+        { header: "cmds/op" },
+        { header: "Redis µs/op" },
+        { header: "Node µs/op" },
+        { header: "× EVALSHA" },
+        { header: "× rlf" },
+      ],
+      contenders.map(({ name }) => {
+        const r = pick(name);
+        const all = rounds.get(name)!.map((x) => x.opsPerSec);
+        return [
+          name,
+          fmtInt(r.opsPerSec),
+          `${fmtInt(Math.min(...all))}–${fmtInt(Math.max(...all))}`,
+          fmtInt(r.p50Us),
+          fmtInt(r.p99Us),
+          fmtFixed(commands.get(name)!, 1),
+          fmtFixed(redisUsec.get(name)!.usec / redisUsec.get(name)!.calls, 1),
+          fmtFixed(median(rounds.get(name)!.map((x) => x.cpuUsPerOp)), 1),
+          fmtRatio(r.opsPerSec / raw.opsPerSec),
+          fmtRatio(r.opsPerSec / rlfResult.opsPerSec),
+        ];
+      }),
+    );
+    const threeResult = pick(contenders[3]!.name);
+    const verdict: Verdict = {
+      benchmark: "limiter",
+      aim: "3-rule exact check vs rate-limiter-flexible's single fixed-window check",
+      ratio: threeResult.opsPerSec / rlfResult.opsPerSec,
+      threshold: 0.8,
+      note: `1-rule check at ${fmtRatio(pick(contenders[2]!.name).opsPerSec / rlfResult.opsPerSec)}; raw EVALSHA at ${fmtRatio(raw.opsPerSec / rlfResult.opsPerSec)}`,
+    };
+    console.log("");
+    printVerdict(verdict);
+    return [verdict];
+  } finally {
+    await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Worker benchmark: jobs/s of Taskgate's guarded email processor (`startWorker` with a transport
+ * that accepts at once) against a raw BullMQ Worker with a no-op processor, same Redis, same job
+ * data and options, same concurrency. Each run drains a queue pre-filled with `addBulk`.
+ */
+import { performance } from "node:perf_hooks";
+import { Queue, Worker } from "bullmq";
+import { bullPrefix, type EmailJobData } from "@taskgate/shared";
+import { defaultJobOptions } from "@taskgate/server";
+import { createLogger, startWorker, type MailTransport } from "@taskgate/worker";
+import type { BenchContext } from "./lib/context.js";
+import { benchConfig, benchJobData } from "./lib/email.js";
+import { connect, redisCpuUs } from "./lib/redis.js";
+import { fmtInt, fmtRatio, median, printTable } from "./lib/table.js";
+import { printVerdict, type Verdict } from "./lib/verdict.js";
+
+/** Per concurrency: jobs per run, and how many rounds (contenders alternate within a round). */
+const PLANS = [
+  { concurrency: 50, jobs: 3_000, rounds: 3 },
+  { concurrency: 1, jobs: 500, rounds: 1 },
+] as const;
+/** Longest one run may take before it is abandoned as stuck. */
+const RUN_TIMEOUT_MS = 30_000;
+
+type Kind = "raw" | "taskgate";
+
+/** A transport that accepts every mail at once: the processor's own cost is what is measured. */
+const nullTransport: MailTransport = {
+  send: async (mail) => ({ messageId: mail.messageId, response: "250 accepted by the benchmark", accepted: [mail.to].flat(), rejected: [] }),
+  close: () => undefined,
+};
+
+interface RunResult {
+  jobsPerSec: number;
+  failed: number;
+  /** CPU of this process (the worker) per job, in µs. */
+  nodeUsPerJob: number;
+  /** CPU of the Redis server per job, in µs (server-wide: other clients would blur it). */
+  redisUsPerJob: number;
+}
+
+/** A worker that is started, counted and stopped. */
+interface Running {
+  worker: Worker;
+  close(): Promise<unknown>;
+}
+
+async function startContender(kind: Kind, keyPrefix: string, concurrency: number): Promise<Running> {
+  const config = benchConfig(keyPrefix, { WORKER_CONCURRENCY: String(concurrency), SHUTDOWN_TIMEOUT_MS: "5000" });
+  if (kind === "taskgate") {
+    const running = await startWorker(config, { logger: createLogger(config, "worker"), transport: nullTransport });
+    return { worker: running.worker as unknown as Worker, close: () => running.close() };
+  }
+  const connection = connect("worker-raw", { blocking: true });
+  const worker = new Worker<EmailJobData>("email", async () => ({}), { connection, prefix: bullPrefix(keyPrefix), concurrency });
+  return {
+    worker,
+    close: async () => {
+      await worker.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
+
+/**
+ * Pre-fills `jobs` jobs into a paused queue, starts the worker, resumes the queue, and times
+ * first completion → last completion (connection set-up and the first fetch are not counted,
+ * for either contender). Pausing first means no completion happens before the listeners are on.
+ */
+async function drainRun(kind: Kind, keyPrefix: string, concurrency: number, jobs: number): Promise<RunResult> {
+  const config = benchConfig(keyPrefix);
+  const connection = connect(`worker-fill-${kind}`);
+  const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: defaultJobOptions(config) });
+  try {
+    for (let start = 0; start < jobs; start += 1000) {
+      const batch = Array.from({ length: Math.min(1000, jobs - start) }, (_, i) => ({ name: "send", data: benchJobData(start + i) }));
+      await queue.addBulk(batch);
+    }
+    await queue.pause();
+    let completed = 0;
+    let failed = 0;
+    let first = 0;
+    let last = 0;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const settle = () => {
+      if (completed + failed === jobs) resolveDone();
+    };
+    const running = await startContender(kind, keyPrefix, concurrency);
+    running.worker.on("completed", () => {
+      last = performance.now();
+      if (completed === 0) first = last;
+      completed += 1;
+      settle();
+    });
+    running.worker.on("failed", () => {
+      failed += 1;
+      settle();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const redisBefore = await redisCpuUs(connection);
+      const cpu = process.cpuUsage();
+      await queue.resume();
+      const finished = await Promise.race([
+        done.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), RUN_TIMEOUT_MS))),
+      ]);
+      if (!finished) throw new Error(`${kind} worker finished ${completed} of ${jobs} jobs (${failed} failed) in ${RUN_TIMEOUT_MS} ms`);
+      const used = process.cpuUsage(cpu);
+      const redisUs = (await redisCpuUs(connection)) - redisBefore;
+      return {
+        jobsPerSec: ((completed - 1) / (last - first)) * 1000,
+        failed,
+        nodeUsPerJob: (used.user + used.system) / jobs,
+        redisUsPerJob: redisUs / jobs,
+      };
+    } finally {
+      clearTimeout(timer);
+      await running.close();
+    }
+  } finally {
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    await connection.quit().catch(() => connection.disconnect());
+  }
+}
+
+export async function run(ctx: BenchContext): Promise<Verdict[]> {
+  console.log("\n== worker: drain a pre-filled queue; jobs/s from first to last completion; null mail transport");
+  const rows: string[][] = [];
+  let ratioAt50 = Number.NaN;
+  let ratioAt1 = Number.NaN;
+  let run = 0;
+  for (const plan of PLANS) {
+    const results: Record<Kind, RunResult[]> = { raw: [], taskgate: [] };
+    for (let round = 0; round < plan.rounds; round++) {
+      // Alternate who goes first, so neither always gets the fresher Redis.
+      const order: Kind[] = round % 2 === 0 ? ["raw", "taskgate"] : ["taskgate", "raw"];
+      for (const kind of order) {
+        const result = await drainRun(kind, `${ctx.prefix}-wk${run++}`, plan.concurrency, plan.jobs);
+        if (result.failed > 0) throw new Error(`${kind} at concurrency ${plan.concurrency}: ${result.failed} jobs failed`);
+        results[kind].push(result);
+      }
+    }
+    const rate = (kind: Kind) => median(results[kind].map((r) => r.jobsPerSec));
+    const raw = rate("raw");
+    const taskgate = rate("taskgate");
+    const ratio = taskgate / raw;
+    if (plan.concurrency === 50) ratioAt50 = ratio;
+    if (plan.concurrency === 1) ratioAt1 = ratio;
+    const row = (kind: Kind, name: string, ratioToRaw: number) => {
+      const all = results[kind];
+      const perSec = all.map((r) => r.jobsPerSec);
+      const spread = all.length > 1 ? `${fmtInt(Math.min(...perSec))}–${fmtInt(Math.max(...perSec))}` : "-";
+      const nodeUs = median(all.map((r) => r.nodeUsPerJob));
+      const redisUs = median(all.map((r) => r.redisUsPerJob));
+      return [name, String(plan.concurrency), fmtInt(plan.jobs), fmtInt(rate(kind)), spread, fmtInt(nodeUs), fmtInt(redisUs), fmtRatio(ratioToRaw)];
+    };
+    rows.push(row("raw", "raw BullMQ, no-op processor", 1));
+    rows.push(row("taskgate", "Taskgate guarded email processor", ratio));
+  }
+  printTable(
+    "worker — jobs/s (median of rounds) and ratio to raw BullMQ at the same concurrency",
+    [
+      { header: "worker", align: "left" },
+      { header: "concurrency" },
+      { header: "jobs" },
+      { header: "jobs/s" },
+      { header: "min–max" },
+      { header: "Node µs/job" },
+      { header: "Redis µs/job" },
+      { header: "× raw" },
+    ],
+    rows,
+  );
+  const verdict: Verdict = {
+    benchmark: "worker",
+    aim: "guarded email processor vs raw BullMQ no-op worker at concurrency 50",
+    ratio: ratioAt50,
+    threshold: 0.8,
+    note: `at concurrency 1: ${fmtRatio(ratioAt1)}`,
+  };
+  console.log("");
+  printVerdict(verdict);
+  return [verdict];
+}

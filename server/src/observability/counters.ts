@@ -1,0 +1,60 @@
+/**
+ * Time-bucketed request counters in Redis, shared by every API process: one hash per minute
+ * and per hour (`redisKeys(prefix).counterBucket("requests", bucket, startMs)`) with fields
+ * `total`, `route:<route>` and `status:<class>`, each expiring on its own.
+ */
+import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys, type MetricBucket } from "@taskgate/shared";
+import type { RedisClient } from "../redis/connect.js";
+import { runBatch, type RedisCommand } from "./redisBatch.js";
+
+/** How long buckets are kept after they end, in ms (METRICS_MINUTE_RETENTION_MS, METRICS_HOUR_RETENTION_MS). */
+export type BucketRetention = Record<MetricBucket, number>;
+
+/** One finished request. */
+export interface RequestSample {
+  /** When it finished, in ms since the epoch; picks the buckets. */
+  at: number;
+  /** Route template (never the raw URL, so the field count stays bounded). */
+  route: string;
+  /** HTTP status sent. */
+  status: number;
+}
+
+/** `2xx`, `4xx`, … */
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}
+
+/** Start of the bucket holding `atMs`. */
+export function bucketStart(atMs: number, bucket: MetricBucket): number {
+  const size = METRIC_BUCKET_MS[bucket];
+  return Math.floor(atMs / size) * size;
+}
+
+/**
+ * The commands that add 1 to each of `fields` in the minute and the hour bucket of `series`
+ * holding `atMs`, each bucket expiring `retention` after it ends. Any series can use it (the
+ * blocked log's counters have the same layout).
+ */
+export function bucketCounterCommands(keyPrefix: string, series: string, atMs: number, fields: readonly string[], retention: BucketRetention): RedisCommand[] {
+  const keys = redisKeys(keyPrefix);
+  const commands: RedisCommand[] = [];
+  for (const bucket of METRIC_BUCKETS) {
+    const start = bucketStart(atMs, bucket);
+    const key = keys.counterBucket(series, bucket, start);
+    for (const field of fields) commands.push(["hincrby", key, field, 1]);
+    // Counted from the bucket's end, so every writer sets the same deadline.
+    commands.push(["pexpireat", key, start + METRIC_BUCKET_MS[bucket] + retention[bucket]]);
+  }
+  return commands;
+}
+
+/** The commands that count one request: `total`, `route:<route>` and `status:<class>` per bucket. */
+export function requestCounterCommands(keyPrefix: string, sample: RequestSample, retention: BucketRetention): RedisCommand[] {
+  return bucketCounterCommands(keyPrefix, "requests", sample.at, ["total", `route:${sample.route}`, `status:${statusClass(sample.status)}`], retention);
+}
+
+/** Counts one request in one round trip. Rejects on any Redis error; the caller logs it. */
+export async function recordRequest(redis: RedisClient, keyPrefix: string, sample: RequestSample, retention: BucketRetention): Promise<void> {
+  await runBatch(redis, requestCounterCommands(keyPrefix, sample, retention));
+}

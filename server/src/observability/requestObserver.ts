@@ -1,0 +1,58 @@
+/**
+ * Observes every request when its response finishes: one access log line with the request id
+ * (so a request can be followed into the worker's lines for its job), and — unless
+ * METRICS_ENABLED=false — the Prometheus counters and the shared Redis time buckets, written
+ * with one pipelined call whose failure is logged at debug and never touches the response.
+ */
+import type { NextFunction, Request, Response } from "express";
+import type { Logger } from "pino";
+import { requestIdOf } from "../http/requestId.js";
+import type { ServerDeps } from "../deps.js";
+import type { RedisClient } from "../redis/connect.js";
+import { recordRequest, type BucketRetention } from "./counters.js";
+import type { ApiMetrics } from "./prometheus.js";
+import { createRouteResolver } from "./routeOf.js";
+
+export interface RequestObserverDeps {
+  redis: RedisClient;
+  keyPrefix: string;
+  logger: Logger;
+  /** Names the route of a finished request (see `createRouteResolver`). */
+  routeOf: (req: Request) => string;
+  /** Undefined when requests are not counted (METRICS_ENABLED=false). */
+  metrics: ApiMetrics | undefined;
+  retention: BucketRetention;
+}
+
+export function createRequestObserver(deps: RequestObserverDeps) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    res.once("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = deps.routeOf(req);
+      const status = res.statusCode;
+      const requestId = requestIdOf(res);
+      // Health probes arrive every few seconds from load balancers: keep them out of info logs.
+      const level = route.startsWith("GET /health") ? "debug" : "info";
+      if (deps.logger.isLevelEnabled(level)) deps.logger[level]({ requestId, method: req.method, route, status, durationMs: Math.round(seconds * 1000) }, "request finished");
+      if (!deps.metrics) return;
+      deps.metrics.observeRequest(route, status, seconds);
+      recordRequest(deps.redis, deps.keyPrefix, { at: Date.now(), route, status }, deps.retention).catch((error: unknown) =>
+        deps.logger.debug({ err: error, requestId }, "could not count a request in Redis"),
+      );
+    });
+    next();
+  };
+}
+
+/** The observer of one API process, from its dependencies and the tRPC procedures it serves. */
+export function observeRequests(deps: Pick<ServerDeps, "redis" | "config" | "logger" | "metrics">, procedures: Iterable<string>) {
+  return createRequestObserver({
+    redis: deps.redis,
+    keyPrefix: deps.config.keyPrefix,
+    logger: deps.logger,
+    routeOf: createRouteResolver(new Set(procedures)),
+    metrics: deps.config.metricsEnabled ? deps.metrics : undefined,
+    retention: { minute: deps.config.metricsMinuteRetentionMs, hour: deps.config.metricsHourRetentionMs },
+  });
+}
