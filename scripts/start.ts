@@ -2,7 +2,7 @@
  * `npm start`: the whole of Taskgate in one process — API and email worker — against
  * REDIS_URL, starting a private Redis when none answers. Ctrl-C stops everything cleanly.
  */
-import { ConfigError } from "@taskgate/shared";
+import { assertApiConfig, ConfigError } from "@taskgate/shared";
 import { loadConfig } from "@taskgate/shared/load-config";
 import { createLogger, exitOnSignals, startApi } from "@taskgate/server";
 import { startWorker } from "@taskgate/worker";
@@ -11,6 +11,7 @@ import { ensureRedis } from "./lib/ensureRedis.js";
 let config;
 try {
   config = loadConfig();
+  assertApiConfig(config);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);

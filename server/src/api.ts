@@ -7,7 +7,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
-import type { Config } from "@taskgate/shared";
+import { assertApiConfig, type Config } from "@taskgate/shared";
 import { createKeyLookup } from "./auth/apiKeys.js";
 import type { ServerDeps } from "./deps.js";
 import { createApp } from "./http/app.js";
@@ -62,6 +62,7 @@ export function createServerDeps(config: Config, logger: Logger, redis: RedisCli
 
 /** Starts the API on `config.port` (0 = any free port). */
 export async function startApi(config: Config, options: { logger?: Logger } = {}): Promise<RunningApi> {
+  assertApiConfig(config);
   const logger = options.logger ?? createLogger(config, "api");
   if (!config.apiKeys) logger.warn("API_KEYS is not set: open mode, every path is open and only ip/global rate limits apply");
   const redis = connectRedis(config, "api");

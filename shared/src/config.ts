@@ -5,7 +5,12 @@
 import { z } from "zod";
 import { DEFAULT_RATE_LIMIT_RULES, rateLimitRules, type RateLimitRule } from "./schemas/rateLimit.js";
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number<string>().int().min(min).max(max);
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number<string>({ error: "must be a number" })
+    .int({ error: "must be a whole number" })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
 
 /** One API key and who it is. */
 export const apiKeyEntry = z
@@ -168,6 +173,16 @@ export interface Config {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
+/**
+ * The API refuses open mode in production (API.md §3); workers serve no requests and may run
+ * without API_KEYS. Throws a ConfigError naming the fix.
+ */
+export function assertApiConfig(config: Pick<Config, "apiKeys" | "nodeEnv">): void {
+  if (config.apiKeys === undefined && config.nodeEnv === "production") {
+    throw new ConfigError("Invalid API_KEYS: must be set when NODE_ENV=production (open mode is for development only)");
+  }
+}
+
 /** A bad configuration value; `message` is one line naming the variable, the value and what is expected. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -195,9 +210,6 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     throw new ConfigError(`Invalid ${variable}${source}${shown}${rest ? ` at ${rest}` : ""}: ${issue.message}`);
   }
   const e = result.data;
-  if (e.API_KEYS === undefined && e.NODE_ENV === "production") {
-    throw new ConfigError("Invalid API_KEYS: must be set when NODE_ENV=production (open mode is for development only)");
-  }
   return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "@taskgate/shared";
+import { assertApiConfig, ConfigError, parseConfig } from "@taskgate/shared";
 
 describe("parseConfig", () => {
   it("gives the documented defaults for an empty environment", () => {
@@ -29,9 +29,11 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ RATE_LIMIT_RULES: rules })).toThrow(/Invalid RATE_LIMIT_RULES .* at 1\.key/);
   });
 
-  it("refuses open mode under NODE_ENV=production", () => {
-    expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(/API_KEYS/);
+  it("refuses open mode for the API under NODE_ENV=production, but not for workers", () => {
+    const workerConfig = parseConfig({ NODE_ENV: "production" });
+    expect(() => assertApiConfig(workerConfig)).toThrow(/^Invalid API_KEYS: must be set when NODE_ENV=production/);
     const keys = JSON.stringify([{ key: "k".repeat(20), userId: "u1" }]);
-    expect(parseConfig({ NODE_ENV: "production", API_KEYS: keys }).apiKeys).toHaveLength(1);
+    expect(() => assertApiConfig(parseConfig({ NODE_ENV: "production", API_KEYS: keys }))).not.toThrow();
+    expect(() => assertApiConfig(parseConfig({}))).not.toThrow();
   });
 });

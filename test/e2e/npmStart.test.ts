@@ -1,0 +1,63 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ensureRedis, noRedisMessage, redisAnswers } from "../../scripts/lib/ensureRedis.js";
+import { freePort, spawnEntry, waitForHttp, type RunningProcess } from "../support/processes.js";
+import { pollUntil } from "../support/stack.js";
+
+let cleanup: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+describe("npm start (the all-in-one main job)", () => {
+  it("starts a private Redis when none answers, serves the API, writes mail to the dev outbox, and stops everything on Ctrl-C", async () => {
+    const [redisPort, apiPort] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const redisUrl = `redis://127.0.0.1:${redisPort}`;
+    const start: RunningProcess = spawnEntry("scripts/start.ts", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info" });
+    cleanup.push(() => start.kill());
+    const url = `http://127.0.0.1:${apiPort}`;
+    await waitForHttp(`${url}/health/live`, start, 30_000);
+    expect(start.output()).toMatch(/started a private redis-server/);
+    expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: "ok", redis: "up" });
+
+    const res = await fetch(`${url}/jobs/email`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: "dev@example.com", subject: "Hello outbox", text: "Readable." }) });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const file = join(dir, "outbox", `email.${jobId}.eml`);
+    await pollUntil(async () => existsSync(file), Boolean, 15_000);
+    const eml = readFileSync(file, "utf8");
+    expect(eml).toMatch(/^Subject: Hello outbox$/m);
+    expect(eml).toMatch(/^To: dev@example.com$/m);
+    expect(eml).toContain("Readable.");
+    expect(readdirSync(join(dir, "outbox"))).toHaveLength(1);
+
+    start.child.kill("SIGINT");
+    expect(await start.exited).toBe(0);
+    expect(await redisAnswers(redisUrl, 500)).toBe(false);
+  });
+
+  it("explains both fixes when no Redis answers and redis-server is not installed", async () => {
+    const port = await freePort();
+    const path = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      await expect(ensureRedis(`redis://127.0.0.1:${port}`)).rejects.toThrow(noRedisMessage(`redis://127.0.0.1:${port}`));
+    } finally {
+      process.env.PATH = path;
+    }
+    expect(noRedisMessage("redis://x")).toMatch(/apt-get install redis-server/);
+    expect(noRedisMessage("redis://x")).toMatch(/docker compose up -d redis/);
+  });
+
+  it("exits at once with one line naming the variable when the config is bad", async () => {
+    const start = spawnEntry("scripts/start.ts", { PORT: "not-a-port" });
+    cleanup.push(() => start.kill());
+    expect(await start.exited).toBe(1);
+    expect(start.output().trim()).toBe('Invalid PORT = "not-a-port": must be a number');
+  });
+});
