@@ -194,18 +194,19 @@ function report(setups: Setup[]): Verdict[] {
 
   const rps = (setup: Setup) => med(setup, (load) => load.rps);
   const p99 = (setup: Setup) => fmtFixed(med(setup, (load) => load.p99Ms), 0);
+  const cpu = (setup: Setup) => fmtInt(med(setup, (load) => load.nodeUsPerReq));
   const verdicts: Verdict[] = [
     {
       benchmark: "gateway",
       aim: "Taskgate REST (1 rule) req/s vs bare Express 5 + zod + queue.add",
       ratio: rps(rest1) / baseRps,
-      note: `p99 ${p99(rest1)} ms vs ${p99(base)} ms`,
+      note: `p99 ${p99(rest1)} ms vs ${p99(base)} ms; server CPU per request ${cpu(rest1)} vs ${cpu(base)} µs`,
     },
     {
       benchmark: "gateway",
       aim: "tRPC mutation req/s vs its REST alias (same instance, 1 rule)",
       ratio: rps(trpc1) / rps(rest1),
-      note: `p99 ${p99(trpc1)} ms vs ${p99(rest1)} ms`,
+      note: `p99 ${p99(trpc1)} ms vs ${p99(rest1)} ms; server CPU per request ${cpu(trpc1)} vs ${cpu(rest1)} µs`,
     },
   ];
   console.log("");
