@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { assertApiConfig, type Config } from "@taskgate/shared";
-import { createKeyLookup } from "./auth/apiKeys.js";
+import { createKeyLookup } from "@taskgate/shared";
 import type { ServerDeps } from "./deps.js";
 import { createApp } from "./http/app.js";
 import { drainServer, trackRequests } from "./http/drain.js";

@@ -3,14 +3,9 @@
  * types stay out of it, so they never leak into the client SDK's types.
  */
 
-/** Who is calling, from their API key. Null in open mode. */
-export interface Caller {
-  userId: string;
-  tier: string | undefined;
-  admin: boolean;
-  /** The API key itself, for `apiKey` rate-limit rules (hashed before it reaches Redis). */
-  apiKey: string;
-}
+import type { Caller } from "@taskgate/shared";
+
+export type { Caller };
 
 /** One request's context, built by the HTTP layer for tRPC and REST calls alike. */
 export interface RequestContext {

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { Config } from "@taskgate/shared";
 import type { Queues } from "./jobs/queues.js";
 import type { RedisClient } from "./redis/connect.js";
-import type { KeyLookup } from "./auth/apiKeys.js";
+import type { KeyLookup } from "@taskgate/shared";
 import type { RateLimiter } from "./rateLimit/index.js";
 import type { IdempotencyStore } from "./idempotency/index.js";
 import type { ApiMetrics } from "./observability/index.js";

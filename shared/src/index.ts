@@ -12,3 +12,4 @@ export * from "./schemas/rateLimit.js";
 export * from "./schemas/attempts.js";
 export * from "./schemas/deadJobs.js";
 export * from "./schemas/monitoring.js";
+export * from "./apiKeys.js";

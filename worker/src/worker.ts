@@ -65,7 +65,8 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   watchJobs(worker, jobMetrics);
   worker.on("error", (error) => logger.warn({ err: error }, "worker error"));
   worker.on("failed", (job, error) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) logger.warn({ jobId: job.id, requestId: job.data.requestId, reason: error.message }, "job is dead");
+    // finishedOn is set once the job left for good: out of attempts or a permanent failure.
+    if (job?.finishedOn) logger.warn({ jobId: job.id, requestId: job.data.requestId, reason: error.message }, "job is dead");
   });
   await worker.waitUntilReady().catch((error: unknown) => logger.warn({ err: error }, "Redis is not answering yet; the worker will start when it does"));
   logger.info({ concurrency: config.workerConcurrency }, "worker started");

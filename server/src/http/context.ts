@@ -5,8 +5,8 @@
  */
 import type { Request, Response } from "express";
 import type { RequestContext } from "../context.js";
-import type { KeyLookup } from "../auth/apiKeys.js";
-import { presentedKey } from "../auth/apiKeys.js";
+import type { KeyLookup } from "@taskgate/shared";
+import { presentedKey } from "@taskgate/shared";
 import { requestIdOf } from "./requestId.js";
 
 export function buildRequestContext(req: Request, res: Response, keyLookup: KeyLookup | undefined): RequestContext {

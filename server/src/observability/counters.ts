@@ -5,10 +5,13 @@
  */
 import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys, type MetricBucket } from "@taskgate/shared";
 import type { RedisClient } from "../redis/connect.js";
-import { runBatch, type RedisCommand } from "./redisBatch.js";
+import { runBatch, type RedisCommand } from "../redis/batch.js";
 
 /** How long buckets are kept after they end, in ms (METRICS_MINUTE_RETENTION_MS, METRICS_HOUR_RETENTION_MS). */
 export type BucketRetention = Record<MetricBucket, number>;
+
+/** The config's default retention: minute buckets 48 h, hour buckets 30 days. */
+export const DEFAULT_BUCKET_RETENTION: BucketRetention = { minute: 48 * 3_600_000, hour: 30 * 86_400_000 };
 
 /** One finished request. */
 export interface RequestSample {

@@ -10,5 +10,4 @@ export { bucketCounterCommands, bucketStart, recordRequest, requestCounterComman
 export { bucketStarts, fieldsUnder, readBlockedMetrics, readBuckets, readRequestMetrics, type RawBucket, type SeriesRange } from "./readSeries.js";
 export { minuteCounts, queueJobCounts, queueOverview, queuesOverview, MAX_DELAYED_EXAMINED, QUEUE_MINUTES } from "./queues.js";
 export { readBlockedPage } from "./blocked.js";
-export { runBatch, type RedisCommand } from "./redisBatch.js";
 export { countRetryingScript, type CountRetryingCommands } from "./scripts.js";

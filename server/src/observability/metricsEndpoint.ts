@@ -4,7 +4,7 @@
  */
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
-import type { KeyLookup } from "../auth/apiKeys.js";
+import type { KeyLookup } from "@taskgate/shared";
 import { buildRequestContext } from "../http/context.js";
 import { sendProblem } from "../http/sendProblem.js";
 import { accessDenial } from "../trpc/middleware/access.js";

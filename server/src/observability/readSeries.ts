@@ -6,7 +6,7 @@ import { MAX_METRIC_BUCKETS, METRIC_BUCKET_MS, redisKeys, type BlockedMetrics, t
 import { ValidationError } from "../errors/appErrors.js";
 import type { RedisClient } from "../redis/connect.js";
 import { bucketStart } from "./counters.js";
-import { runBatch } from "./redisBatch.js";
+import { runBatch } from "../redis/batch.js";
 
 /** A range of buckets; times in ms since the epoch. */
 export interface SeriesRange {

@@ -3,6 +3,8 @@
  * plus per-minute and per-hour counters of denials by rule and by route.
  */
 import type { Cluster, Redis } from "ioredis";
+import { runBatch, type RedisCommand } from "../redis/batch.js";
+import { bucketCounterCommands, DEFAULT_BUCKET_RETENTION, type BucketRetention } from "../observability/counters.js";
 import { redisKeys } from "@taskgate/shared";
 
 /** One denied request, as written to the log. */
@@ -38,6 +40,8 @@ export interface RecordBlockedOptions {
    * (typically up to ~100 entries over) in exchange for O(1) amortised trimming.
    */
   maxEntries?: number | undefined;
+  /** How long the blocked counters' buckets are kept after they end; default 48 h (minutes), 30 days (hours). */
+  retention?: BucketRetention | undefined;
 }
 
 /** Filters of `readBlocked`; all optional and combined with AND. */
@@ -60,12 +64,6 @@ export interface ReadBlockedFilters {
 
 /** Default of `maxEntries`, in entries. */
 export const DEFAULT_BLOCKED_LOG_MAX = 10_000;
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
-/** Minute buckets are kept 48 h after they close. */
-const MINUTE_BUCKET_TTL_MS = 48 * HOUR_MS;
-/** Hour buckets are kept 30 days after they close. */
-const HOUR_BUCKET_TTL_MS = 30 * 24 * HOUR_MS;
 const PAGE_SIZE = 200;
 
 /**
@@ -85,31 +83,11 @@ export async function recordBlocked(
   if (entry.userId !== undefined) fields.push("userId", entry.userId);
   fields.push("route", entry.route, "rule", entry.rule, "limit", entry.limit, "windowMs", entry.windowMs, "retryAfterMs", entry.retryAfterMs);
 
-  const commands: [string, ...(string | number)[]][] = [["xadd", keys.blockedLog(), "MAXLEN", "~", maxEntries, "*", ...fields]];
-  const buckets = [
-    { name: "minute", sizeMs: MINUTE_MS, ttlMs: MINUTE_BUCKET_TTL_MS },
-    { name: "hour", sizeMs: HOUR_MS, ttlMs: HOUR_BUCKET_TTL_MS },
+  const commands: RedisCommand[] = [
+    ["xadd", keys.blockedLog(), "MAXLEN", "~", maxEntries, "*", ...fields],
+    ...bucketCounterCommands(keyPrefix, "blocked", entry.at, ["total", `rule:${entry.rule}`, `route:${entry.route}`], options.retention ?? DEFAULT_BUCKET_RETENTION),
   ];
-  for (const { name, sizeMs, ttlMs } of buckets) {
-    const startMs = Math.floor(entry.at / sizeMs) * sizeMs;
-    const key = keys.counterBucket("blocked", name, startMs);
-    commands.push(
-      ["hincrby", key, "total", 1],
-      ["hincrby", key, `rule:${entry.rule}`, 1],
-      ["hincrby", key, `route:${entry.route}`, 1],
-      // An absolute deadline from the bucket's end, so every write agrees on it.
-      ["pexpireat", key, startMs + sizeMs + ttlMs],
-    );
-  }
-  if (redis.isCluster) {
-    // A Cluster pipeline must stay in one slot and these keys are spread out: send them side by
-    // side instead (ioredis routes each to its node), still without waiting between them.
-    await Promise.all(commands.map(([name, ...args]) => redis.call(name, ...args)));
-    return;
-  }
-  const results = await redis.pipeline(commands).exec();
-  // exec() resolves even when single commands fail; surface the first failure.
-  for (const [error] of results ?? []) if (error) throw error;
+  await runBatch(redis, commands);
 }
 
 function toEntry(id: string, flat: string[]): BlockedLogEntry {

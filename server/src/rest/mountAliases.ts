@@ -6,7 +6,7 @@ import express, { type Express, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { AppRouter } from "../trpc/appRouter.js";
 import { t } from "../trpc/init.js";
-import type { KeyLookup } from "../auth/apiKeys.js";
+import type { KeyLookup } from "@taskgate/shared";
 import { buildRequestContext } from "../http/context.js";
 import { sendProblem } from "../http/sendProblem.js";
 import { REST_ALIASES, type RestAlias } from "./aliases.js";

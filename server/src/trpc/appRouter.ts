@@ -19,4 +19,11 @@ export function createAppRouter(deps: ServerDeps) {
   });
 }
 
-export type AppRouter = ReturnType<typeof createAppRouter>;
+/**
+ * Never called. Its return type is inferred, so the compiler spells the router's type out in the
+ * declaration file and `AppRouter` does not mention `ServerDeps`, which would drag Redis, BullMQ,
+ * pino and zod types into the client SDK's bundled `index.d.ts`.
+ */
+const appRouterType = () => createAppRouter(undefined as never);
+
+export type AppRouter = ReturnType<typeof appRouterType>;

@@ -15,7 +15,11 @@ export function createProcedures(deps: ServerDeps) {
   const rateLimit = createRateLimitMiddleware({
     limiter: deps.limiter,
     logger: deps.logger,
-    recordBlocked: (entry) => recordBlocked(deps.redis, deps.config.keyPrefix, entry, { maxEntries: deps.config.blockedLogMax }),
+    recordBlocked: (entry) =>
+      recordBlocked(deps.redis, deps.config.keyPrefix, entry, {
+        maxEntries: deps.config.blockedLogMax,
+        retention: { minute: deps.config.metricsMinuteRetentionMs, hour: deps.config.metricsHourRetentionMs },
+      }),
     onDecision: (decision) => deps.metrics.observeRateLimit(decision),
   });
   const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });

@@ -1,13 +1,11 @@
 /**
  * Serves the worker's `/metrics` on WORKER_METRICS_PORT. With API_KEYS set it asks for an admin
- * key, like the API's admin paths (the worker never imports the server, so the small check is
- * repeated here: SHA-256 digests compared in constant time).
+ * key, like the API's admin paths, with the same shared key lookup.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ERROR_CODES, problemType, type ApiKeyEntry, type ErrorCode } from "@taskgate/shared";
+import { createKeyLookup, ERROR_CODES, presentedKey, problemType, type ApiKeyEntry, type ErrorCode, type KeyLookup } from "@taskgate/shared";
 import type { Logger } from "pino";
 import type { JobMetrics } from "./jobMetrics.js";
 
@@ -17,21 +15,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
-
 /** Who a request is: an admin, another key holder, or nobody (no or an unknown key). */
-function callerOf(req: IncomingMessage, adminDigests: readonly Buffer[], allDigests: readonly Buffer[]): "admin" | "user" | "none" {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
+function callerOf(req: IncomingMessage, lookup: KeyLookup): "admin" | "user" | "none" {
   const header = req.headers["x-api-key"];
-  const key = bearer ?? (typeof header === "string" ? header.trim() : undefined);
-  if (!key) return "none";
-  const presented = digest(key);
-  let admin = false;
-  let known = false;
-  // Every digest is compared, so the timing says nothing about which key matched.
-  for (const candidate of allDigests) if (timingSafeEqual(candidate, presented)) known = true;
-  for (const candidate of adminDigests) if (timingSafeEqual(candidate, presented)) admin = true;
-  return admin ? "admin" : known ? "user" : "none";
+  const key = presentedKey(req.headers.authorization, typeof header === "string" ? header : undefined);
+  const caller = key === undefined ? undefined : lookup(key);
+  return caller === undefined ? "none" : caller.admin ? "admin" : "user";
 }
 
 function sendProblem(res: ServerResponse, code: ErrorCode, detail: string): void {
@@ -42,12 +31,11 @@ function sendProblem(res: ServerResponse, code: ErrorCode, detail: string): void
 
 /** Starts the server; `apiKeys` undefined = open mode (no key needed). */
 export async function startMetricsServer(options: { metrics: JobMetrics; port: number; host: string; apiKeys: readonly ApiKeyEntry[] | undefined; logger: Logger }): Promise<MetricsServer> {
-  const allDigests = (options.apiKeys ?? []).map((entry) => digest(entry.key));
-  const adminDigests = (options.apiKeys ?? []).filter((entry) => entry.admin === true).map((entry) => digest(entry.key));
+  const lookup = options.apiKeys ? createKeyLookup(options.apiKeys) : undefined;
   const server: Server = createServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return sendProblem(res, "NOT_FOUND", "Only GET /metrics is served here.");
-    if (options.apiKeys) {
-      const caller = callerOf(req, adminDigests, allDigests);
+    if (lookup) {
+      const caller = callerOf(req, lookup);
       if (caller === "none") return sendProblem(res, "UNAUTHORIZED", "A valid admin API key is required.");
       if (caller === "user") return sendProblem(res, "FORBIDDEN", "This endpoint needs an admin API key.");
     }

@@ -1,10 +1,19 @@
 /**
- * API-key lookup: finds the caller for a presented key in constant time per key, so the
- * comparison's timing does not tell an attacker how much of a key was right.
+ * API-key lookup, shared by the API and the worker's metrics endpoint: finds the caller for a
+ * presented key in constant time per key, so the comparison's timing does not tell an attacker
+ * how much of a key was right. (Hashing only; no I/O.)
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { ApiKeyEntry } from "@taskgate/shared";
-import type { Caller } from "../context.js";
+import type { ApiKeyEntry } from "./config.js";
+
+/** Who is calling, from their API key. */
+export interface Caller {
+  userId: string;
+  tier: string | undefined;
+  admin: boolean;
+  /** The API key itself, for `apiKey` rate-limit rules (hashed before it reaches Redis). */
+  apiKey: string;
+}
 
 /** Looks up keys; `undefined` result = unknown key. */
 export type KeyLookup = (presented: string) => Caller | undefined;
