@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "@taskgate/shared/load-config";
 import { assertApiConfig, ConfigError, parseConfig } from "@taskgate/shared";
 
 describe("parseConfig", () => {
@@ -27,6 +31,21 @@ describe("parseConfig", () => {
   it("names the bad rule of RATE_LIMIT_RULES", () => {
     const rules = JSON.stringify([{ name: "a", key: "ip", limit: 10, windowMs: 60000 }, { name: "b", key: "nope", limit: 1, windowMs: 1000 }]);
     expect(() => parseConfig({ RATE_LIMIT_RULES: rules })).toThrow(/Invalid RATE_LIMIT_RULES .* at 1\.key/);
+  });
+
+  it("reads rules from RATE_LIMIT_RULES_FILE and names the file when they are bad", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tg-rules-"));
+    try {
+      const good = join(dir, "good.json");
+      writeFileSync(good, JSON.stringify([{ name: "from-file", key: "global", limit: 5, windowMs: 1000 }]));
+      expect(loadConfig({ RATE_LIMIT_RULES_FILE: good }).rateLimitRules.map((r) => r.name)).toEqual(["from-file"]);
+      const bad = join(dir, "bad.json");
+      writeFileSync(bad, JSON.stringify([{ name: "x", key: "ip", limit: 0, windowMs: 1000 }]));
+      expect(() => loadConfig({ RATE_LIMIT_RULES_FILE: bad })).toThrow(`Invalid RATE_LIMIT_RULES (from ${bad})`);
+      expect(() => loadConfig({ RATE_LIMIT_RULES_FILE: join(dir, "missing.json") })).toThrow(/Invalid RATE_LIMIT_RULES_FILE = .*cannot read it \(ENOENT\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses open mode for the API under NODE_ENV=production, but not for workers", () => {

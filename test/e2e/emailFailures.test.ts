@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
+import { startTestSmtp, type SmtpReply, type TestSmtpServer } from "../support/smtp.js";
 import { pollUntil, startStack, type TestStack } from "../support/stack.js";
 
 interface Status {
@@ -72,5 +72,23 @@ describe("failure handling", () => {
     expect(final!.nonRetryable).toBe(false);
     expect(final!.attempts).toHaveLength(3);
     expect(final!.failedReason).toMatch(/SMTP server unreachable/);
+  });
+
+  it("bounds a send that never ends with JOB_TIMEOUT_MS, retries it, and completes once the server answers", async () => {
+    let hang = true;
+    // Hung sends are held here; when the test lets go they are refused, so none counts as delivered.
+    const held: Array<(reply: SmtpReply) => void> = [];
+    smtp = await startTestSmtp({ onMessage: () => (hang ? new Promise<SmtpReply>((resolve) => held.push(resolve)) : undefined) });
+    // Short lock: a timed-out send is ambiguous, so the retry waits for the guard's lease to lapse.
+    stack = await startStack({ env: { SMTP_URL: smtp.url, JOB_ATTEMPTS: "3", JOB_BACKOFF_MS: "50", JOB_TIMEOUT_MS: "400", WORKER_LOCK_MS: "1000" } });
+    const jobId = await post(stack, "hung server");
+    await pollUntil(() => status(stack!, jobId), (s) => s.attempts.length >= 1, 15_000);
+    const first = await status(stack, jobId);
+    expect(first.attempts[0]!.error).toMatch(/longer than 400 ms/);
+    expect(first.state).not.toBe("dead");
+    hang = false;
+    for (const refuse of held.splice(0)) refuse({ code: 451, message: "4.4.2 timed out" });
+    await pollUntil(() => status(stack!, jobId).then((s) => s.state), (s) => s === "completed", 20_000);
+    expect(smtp.received.filter((m) => m.parsed.subject === "hung server")).toHaveLength(1);
   });
 });

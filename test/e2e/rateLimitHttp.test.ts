@@ -117,6 +117,8 @@ describe("rate limiting when Redis does not answer", () => {
     expect(problem.code).toBe("UNAVAILABLE");
     expect(problem.detail).toMatch(/rate limiting/i);
     expect(lines.some((l) => l.includes("rate limiter could not reach Redis"))).toBe(true);
+    const counted = await api.deps.metrics.registry.getSingleMetricAsString("rate_limit_decisions_total");
+    expect(counted).toMatch(/rate_limit_decisions_total\{rule="\(limiter\)",outcome="fail_closed"\} 1/);
   });
 
   it("fails open: the limiter admits (the request then meets the dead Redis at the enqueue, still a fast 503), and logs the event", async () => {
@@ -126,5 +128,7 @@ describe("rate limiting when Redis does not answer", () => {
     const problem = (await res.json()) as { detail: string };
     expect(problem.detail).not.toMatch(/rate limiting/i);
     expect(lines.some((l) => l.includes("rate limiter could not reach Redis"))).toBe(true);
+    const counted = await api.deps.metrics.registry.getSingleMetricAsString("rate_limit_decisions_total");
+    expect(counted).toMatch(/rate_limit_decisions_total\{rule="\(limiter\)",outcome="fail_open"\} 1/);
   });
 });

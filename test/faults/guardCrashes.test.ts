@@ -84,6 +84,22 @@ describe("execution guard with real crashes", () => {
     expect(frozenLines).not.toContain("email sent");
   });
 
+  it("sends a job that stalls more often than WORKER_MAX_STALLED_COUNT to dead with a clear reason", async () => {
+    const { prefix, smtp } = await isolated();
+    const { queue, env } = await oneJob(TEST_REDIS_URL, prefix, smtp);
+    const strict = { ...env, WORKER_MAX_STALLED_COUNT: "0" };
+    const frozen = spawnEntry("test/support/crashingWorker.ts", { ...strict, FREEZE_AT_START_MS: "6000" });
+    cleanup.push(() => frozen.kill());
+    await pollUntil(() => queue.getActiveCount(), (n) => n === 1, 20_000);
+    const checker = await spawnWorker(strict);
+    cleanup.push(() => checker.kill());
+    await pollUntil(() => queue.getJobState("crash-1"), (s) => s === "failed", 20_000);
+    const job = await queue.getJob("crash-1");
+    expect(job!.failedReason).toMatch(/stalled more than allowable limit/);
+    await frozen.kill();
+    expect(smtp.received).toHaveLength(0);
+  });
+
   it("loses no accepted job when Redis (AOF) restarts during a run of 100 jobs", async () => {
     const redis = await startPrivateRedis();
     cleanup.push(() => redis.stop());
