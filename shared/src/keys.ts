@@ -13,8 +13,6 @@ export interface KeyBuilders {
   blockedLog(): string;
   /** Hash of one time bucket of counters, e.g. `requests`, `minute`, `1700000000000`. */
   counterBucket(series: string, bucket: string, startMs: number): string;
-  /** List of one job's attempt history. */
-  attempts(queue: string, jobId: string): string;
 }
 
 /** The key builders for one prefix (default `tg`). */
@@ -25,6 +23,5 @@ export function redisKeys(prefix: string): KeyBuilders {
     effect: (queue, jobId) => `${prefix}:effect:${queue}:${jobId}`,
     blockedLog: () => `${prefix}:blocked`,
     counterBucket: (series, bucket, startMs) => `${prefix}:metrics:${series}:${bucket}:${startMs}`,
-    attempts: (queue, jobId) => `${prefix}:attempts:${queue}:${jobId}`,
   };
 }
