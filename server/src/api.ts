@@ -7,15 +7,14 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
-import { assertApiConfig, type Config } from "@taskgate/shared";
-import { createKeyLookup } from "@taskgate/shared";
+import { assertApiConfig, createKeyLookup, type Config } from "@taskgate/shared";
 import type { ServerDeps } from "./deps.js";
 import { createApp } from "./http/app.js";
 import { drainServer, trackRequests } from "./http/drain.js";
 import { createIdempotencyStore } from "./idempotency/index.js";
 import { closeQueues, openQueues } from "./jobs/queues.js";
 import { createLogger } from "./logger.js";
-import { createApiMetrics } from "./observability/index.js";
+import { createApiMetrics, createCounterBuffer } from "./observability/index.js";
 import { createRateLimiter } from "./rateLimit/index.js";
 import { connectRedis, type RedisClient } from "./redis/connect.js";
 import { createAppRouter } from "./trpc/appRouter.js";
@@ -47,6 +46,13 @@ export function createServerDeps(config: Config, logger: Logger, redis: RedisCli
     logger,
     queues,
     metrics: createApiMetrics({ redis, queues, logger }),
+    counters: createCounterBuffer({
+      redis,
+      keyPrefix: config.keyPrefix,
+      retention: { minute: config.metricsMinuteRetentionMs, hour: config.metricsHourRetentionMs },
+      flushMs: config.metricsFlushMs,
+      logger,
+    }),
     lifecycle: { draining: false, startedAt: Date.now() },
     keyLookup: config.apiKeys ? createKeyLookup(config.apiKeys) : undefined,
     limiter: createRateLimiter({
@@ -87,6 +93,7 @@ export async function startApi(config: Config, options: { logger?: Logger } = {}
       if (timedOut) {
         logger.error({ timeoutMs: config.shutdownTimeoutMs, stillOpen }, `shutdown timed out: ${stillOpen.length} request(s) still in flight were cut off`);
       }
+      await deps.counters.close();
       await closeQueues(deps.queues).catch((error: unknown) => logger.warn({ err: error }, "closing queues failed"));
       await redis.quit().catch(() => redis.disconnect());
       logger.info({ requestsReceived: tracker.received, responsesCompleted: tracker.completed, clean: !timedOut }, "API stopped");

@@ -3,13 +3,12 @@
  * from globals), so tests can build the same thing against their own Redis prefix.
  */
 import type { Logger } from "pino";
-import type { Config } from "@taskgate/shared";
+import type { Config, KeyLookup } from "@taskgate/shared";
 import type { Queues } from "./jobs/queues.js";
 import type { RedisClient } from "./redis/connect.js";
-import type { KeyLookup } from "@taskgate/shared";
 import type { RateLimiter } from "./rateLimit/index.js";
 import type { IdempotencyStore } from "./idempotency/index.js";
-import type { ApiMetrics } from "./observability/index.js";
+import type { ApiMetrics, CounterBuffer } from "./observability/index.js";
 
 /** Process-wide state that shutdown flips. */
 export interface Lifecycle {
@@ -30,4 +29,6 @@ export interface ServerDeps {
   idempotency: IdempotencyStore;
   /** This process's Prometheus registry and the hooks that move it. */
   metrics: ApiMetrics;
+  /** Request counts summed in memory, flushed to Redis every METRICS_FLUSH_MS. */
+  counters: CounterBuffer;
 }

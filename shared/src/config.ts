@@ -94,6 +94,8 @@ export const configSchema = z.object({
   METRICS_MINUTE_RETENTION_MS: int(60_000).default(48 * 3_600_000),
   /** How long a per-hour counter bucket is kept after it ends, in ms; default 30 days. */
   METRICS_HOUR_RETENTION_MS: int(3_600_000).default(30 * 86_400_000),
+  /** How often an API process writes its request counts to Redis, in ms; default 1000. Counts are summed in memory in between, so the Redis cost does not grow with traffic. */
+  METRICS_FLUSH_MS: int(10, 60_000).default(1000),
   /** SMTP URL (`smtp://user:pass@host:port` or `smtps://`); unset = dev outbox. */
   SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, { error: "must be an smtp:// or smtps:// URL" }).optional(),
   /** Default sender; default `Taskgate <no-reply@localhost>`. */
@@ -153,6 +155,7 @@ export interface Config {
   metricsMinuteRetentionMs: number;
   /** Retention of per-hour counter buckets after they end, in ms. */
   metricsHourRetentionMs: number;
+  metricsFlushMs: number;
   /** Port of the worker's `/metrics`; undefined = not served. */
   workerMetricsPort: number | undefined;
   smtpUrl: string | undefined;
@@ -228,6 +231,7 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     metricsEnabled: e.METRICS_ENABLED,
     metricsMinuteRetentionMs: e.METRICS_MINUTE_RETENTION_MS,
     metricsHourRetentionMs: e.METRICS_HOUR_RETENTION_MS,
+    metricsFlushMs: e.METRICS_FLUSH_MS,
     workerMetricsPort: e.WORKER_METRICS_PORT,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,

@@ -4,8 +4,7 @@
  * `total`, `route:<route>` and `status:<class>`, each expiring on its own.
  */
 import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys, type MetricBucket } from "@taskgate/shared";
-import type { RedisClient } from "../redis/connect.js";
-import { runBatch, type RedisCommand } from "../redis/batch.js";
+import type { RedisCommand } from "../redis/batch.js";
 
 /** How long buckets are kept after they end, in ms (METRICS_MINUTE_RETENTION_MS, METRICS_HOUR_RETENTION_MS). */
 export type BucketRetention = Record<MetricBucket, number>;
@@ -52,12 +51,7 @@ export function bucketCounterCommands(keyPrefix: string, series: string, atMs: n
   return commands;
 }
 
-/** The commands that count one request: `total`, `route:<route>` and `status:<class>` per bucket. */
-export function requestCounterCommands(keyPrefix: string, sample: RequestSample, retention: BucketRetention): RedisCommand[] {
-  return bucketCounterCommands(keyPrefix, "requests", sample.at, ["total", `route:${sample.route}`, `status:${statusClass(sample.status)}`], retention);
-}
-
-/** Counts one request in one round trip. Rejects on any Redis error; the caller logs it. */
-export async function recordRequest(redis: RedisClient, keyPrefix: string, sample: RequestSample, retention: BucketRetention): Promise<void> {
-  await runBatch(redis, requestCounterCommands(keyPrefix, sample, retention));
+/** The fields one request adds to its buckets: `total`, `route:<route>` and `status:<class>`. */
+export function requestCounterFields(sample: Pick<RequestSample, "route" | "status">): string[] {
+  return ["total", `route:${sample.route}`, `status:${statusClass(sample.status)}`];
 }

@@ -6,7 +6,8 @@ export { createApiMetrics, type ApiMetrics, type ApiMetricsDeps, type Idempotenc
 export { createRequestObserver, observeRequests, type RequestObserverDeps } from "./requestObserver.js";
 export { createRouteResolver, TRPC_BATCH_ROUTE, TRPC_UNKNOWN_ROUTE, UNMATCHED_ROUTE } from "./routeOf.js";
 export { createMetricsEndpoint, type MetricsEndpointDeps } from "./metricsEndpoint.js";
-export { bucketCounterCommands, bucketStart, recordRequest, requestCounterCommands, statusClass, type BucketRetention, type RequestSample } from "./counters.js";
+export { bucketCounterCommands, bucketStart, requestCounterFields, statusClass, type BucketRetention, type RequestSample } from "./counters.js";
+export { createCounterBuffer, type CounterBuffer } from "./counterBuffer.js";
 export { bucketStarts, fieldsUnder, readBlockedMetrics, readBuckets, readRequestMetrics, type RawBucket, type SeriesRange } from "./readSeries.js";
 export { minuteCounts, queueJobCounts, queueOverview, queuesOverview, MAX_DELAYED_EXAMINED, QUEUE_MINUTES } from "./queues.js";
 export { readBlockedPage } from "./blocked.js";

@@ -1,27 +1,26 @@
 /**
  * Observes every request when its response finishes: one access log line with the request id
  * (so a request can be followed into the worker's lines for its job), and — unless
- * METRICS_ENABLED=false — the Prometheus counters and the shared Redis time buckets, written
- * with one pipelined call whose failure is logged at debug and never touches the response.
+ * METRICS_ENABLED=false — the Prometheus counters and the shared Redis time buckets (summed in
+ * memory and flushed once per METRICS_FLUSH_MS, off the request path).
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
 import { requestIdOf } from "../http/requestId.js";
 import type { ServerDeps } from "../deps.js";
-import type { RedisClient } from "../redis/connect.js";
-import { recordRequest, type BucketRetention } from "./counters.js";
+import type { CounterBuffer } from "./counterBuffer.js";
+import { requestCounterFields } from "./counters.js";
 import type { ApiMetrics } from "./prometheus.js";
 import { createRouteResolver } from "./routeOf.js";
 
 export interface RequestObserverDeps {
-  redis: RedisClient;
-  keyPrefix: string;
   logger: Logger;
   /** Names the route of a finished request (see `createRouteResolver`). */
   routeOf: (req: Request) => string;
   /** Undefined when requests are not counted (METRICS_ENABLED=false). */
   metrics: ApiMetrics | undefined;
-  retention: BucketRetention;
+  /** Where request counts are summed before they go to Redis. */
+  counters: CounterBuffer;
 }
 
 export function createRequestObserver(deps: RequestObserverDeps) {
@@ -37,22 +36,18 @@ export function createRequestObserver(deps: RequestObserverDeps) {
       if (deps.logger.isLevelEnabled(level)) deps.logger[level]({ requestId, method: req.method, route, status, durationMs: Math.round(seconds * 1000) }, "request finished");
       if (!deps.metrics) return;
       deps.metrics.observeRequest(route, status, seconds);
-      recordRequest(deps.redis, deps.keyPrefix, { at: Date.now(), route, status }, deps.retention).catch((error: unknown) =>
-        deps.logger.debug({ err: error, requestId }, "could not count a request in Redis"),
-      );
+      deps.counters.add("requests", Date.now(), requestCounterFields({ route, status }));
     });
     next();
   };
 }
 
 /** The observer of one API process, from its dependencies and the tRPC procedures it serves. */
-export function observeRequests(deps: Pick<ServerDeps, "redis" | "config" | "logger" | "metrics">, procedures: Iterable<string>) {
+export function observeRequests(deps: Pick<ServerDeps, "config" | "logger" | "metrics" | "counters">, procedures: Iterable<string>) {
   return createRequestObserver({
-    redis: deps.redis,
-    keyPrefix: deps.config.keyPrefix,
     logger: deps.logger,
     routeOf: createRouteResolver(new Set(procedures)),
     metrics: deps.config.metricsEnabled ? deps.metrics : undefined,
-    retention: { minute: deps.config.metricsMinuteRetentionMs, hour: deps.config.metricsHourRetentionMs },
+    counters: deps.counters,
   });
 }
