@@ -62,12 +62,12 @@ export class TaskgateError extends Error {
     this.idempotencyKey = init.idempotencyKey;
     this.attempts = init.attempts ?? 1;
   }
+}
 
-  /** A copy with the call's bookkeeping (attempts made, idempotency key) filled in. */
-  withCall(call: { attempts: number; idempotencyKey: string | undefined }): TaskgateError {
-    const { code, message, status, requestId, retryAfterMs, problem, cause } = this;
-    return new TaskgateError({ code, message, status, requestId, retryAfterMs, problem, cause, ...call });
-  }
+/** A copy of `error` with the call's bookkeeping (attempts made, idempotency key) filled in. */
+export function withCall(error: TaskgateError, call: { attempts: number; idempotencyKey: string | undefined }): TaskgateError {
+  const { code, message, status, requestId, retryAfterMs, problem, cause } = error;
+  return new TaskgateError({ code, message, status, requestId, retryAfterMs, problem, cause, ...call });
 }
 
 /**
@@ -167,7 +167,12 @@ export function failedBeforeSending(error: TaskgateError): boolean {
 }
 
 function describeNetworkError(error: unknown): string {
-  const codes = causeCodes(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return codes.length > 0 ? `${message} (${[...new Set(codes)].join(", ")})` : message;
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current.message && !messages.includes(current.message)) messages.push(current.message);
+    current = current.cause;
+  }
+  const codes = [...new Set(causeCodes(error))].filter((code) => !messages.some((message) => message.includes(code)));
+  return [...messages, ...codes].join(": ") || String(error);
 }

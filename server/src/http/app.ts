@@ -7,6 +7,7 @@ import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import type { ServerDeps } from "../deps.js";
 import { NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
 import { createMetricsEndpoint, observeRequests } from "../observability/index.js";
+import { mountOpenApi } from "../openapi/index.js";
 import { MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
 import type { AppRouter } from "../trpc/appRouter.js";
 import { buildRequestContext } from "./context.js";
@@ -52,6 +53,9 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
       },
     }),
   );
+
+  // Open like /health: the OpenAPI document of the REST aliases and a page rendering it.
+  mountOpenApi(app, appRouter);
 
   mountRestAliases(app, appRouter, deps.keyLookup, deps.logger);
 

@@ -24,6 +24,6 @@ export function createAppRouter(deps: ServerDeps) {
  * declaration file and `AppRouter` does not mention `ServerDeps`, which would drag Redis, BullMQ,
  * pino and zod types into the client SDK's bundled `index.d.ts`.
  */
-const appRouterType = () => createAppRouter(undefined as never);
+const _appRouterType = () => createAppRouter(undefined as never);
 
-export type AppRouter = ReturnType<typeof appRouterType>;
+export type AppRouter = ReturnType<typeof _appRouterType>;

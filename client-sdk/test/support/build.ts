@@ -1,0 +1,58 @@
+/**
+ * Builds the SDK (`npm run build -w @taskgate/client`: tsc -b, then the bundled index.d.ts) once
+ * for the tests that need its dist/ — the CLI and packed-tarball tests — even when they run in
+ * parallel processes: a lock directory lets one build while the others wait.
+ */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** The monorepo root. */
+export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** The SDK package folder. */
+export const SDK_DIR = fileURLToPath(new URL("../../", import.meta.url));
+
+// Outside the repository, one per checkout.
+const LOCK = join(tmpdir(), `taskgate-sdk-build-${createHash("sha256").update(SDK_DIR).digest("hex").slice(0, 12)}.lock`);
+const STALE_LOCK_MS = 180_000;
+
+/** The environment for child npm/node processes, without the npm_* variables of an enclosing `npm test`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+  return { ...env, ...extra };
+}
+
+async function acquire(): Promise<void> {
+  for (;;) {
+    try {
+      await mkdir(LOCK);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const since = Date.now() - (await stat(LOCK).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (since > STALE_LOCK_MS) await rm(LOCK, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+let built: Promise<void> | undefined;
+
+/** Builds the SDK's dist/ (a no-op when it is up to date). */
+export function buildSdk(): Promise<void> {
+  built ??= (async () => {
+    await acquire();
+    try {
+      await run("npm", ["run", "build", "-w", "@taskgate/client"], { cwd: ROOT, env: cleanEnv(), maxBuffer: 10_000_000 });
+    } finally {
+      await rm(LOCK, { recursive: true, force: true });
+    }
+  })();
+  return built;
+}

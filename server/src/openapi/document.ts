@@ -1,0 +1,160 @@
+/**
+ * Builds the OpenAPI 3.1 document of the REST aliases (`GET /openapi.json`): one operation per
+ * row of REST_ALIASES, its input read from the procedure's own zod validator and its access level
+ * from the procedure's meta, so the document cannot drift from what the server does.
+ */
+import { createRequire } from "node:module";
+import type { ErrorCode } from "@taskgate/shared";
+import { ZodType } from "zod";
+import { REST_ALIASES, routeName, type RestAlias } from "../rest/aliases.js";
+import type { AppRouter } from "../trpc/appRouter.js";
+import type { Access, ProcedureMeta } from "../trpc/init.js";
+import { baseComponents, ERROR_RESPONSES, ref } from "./components.js";
+import { jsonSchemaOf, withoutProperties, type JsonSchema } from "./jsonSchema.js";
+import { OPERATION_DOCS, type OperationDoc } from "./operations.js";
+
+/** An OpenAPI document, as plain JSON-ready data. */
+export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, JsonSchema>> };
+
+interface ProcedureDef {
+  type: string;
+  meta?: ProcedureMeta | undefined;
+  inputs: unknown[];
+}
+
+type Components = ReturnType<typeof baseComponents>;
+
+const packageVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+
+function procedureDef(router: AppRouter, path: string): ProcedureDef {
+  const procedures = router._def.procedures as unknown as Record<string, { _def: ProcedureDef } | undefined>;
+  const procedure = procedures[path];
+  if (!procedure) throw new Error(`REST alias names an unknown procedure: ${path}`);
+  return procedure._def;
+}
+
+const PARAM = /:([A-Za-z0-9_]+)/g;
+const pathParams = (path: string) => [...path.matchAll(PARAM)].map((match) => match[1]!);
+const openApiPath = (path: string) => path.replace(PARAM, "{$1}");
+/** `jobs.email.create` → `jobsEmailCreate`. */
+const operationId = (procedure: string) => procedure.replace(/\.(\w)/g, (_, letter: string) => letter.toUpperCase());
+
+const SUCCESS_TEXT: Record<number, string> = { 200: "OK", 202: "Accepted", 204: "Done; no body" };
+
+function propertiesOf(schema: JsonSchema | undefined): Record<string, JsonSchema> {
+  return (schema?.properties as Record<string, JsonSchema> | undefined) ?? {};
+}
+
+function requiredOf(schema: JsonSchema | undefined): string[] {
+  return (schema?.required as string[] | undefined) ?? [];
+}
+
+/** The error codes an operation can answer with, from what it is (its access, input, path). */
+function errorCodes(alias: RestAlias, access: Access, doc: OperationDoc, hasInput: boolean): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (hasInput || alias.input === "body") codes.push("VALIDATION_FAILED");
+  if (access !== "public") codes.push("UNAUTHORIZED");
+  if (access === "admin") codes.push("FORBIDDEN");
+  if (pathParams(alias.path).length > 0) codes.push("NOT_FOUND");
+  if (doc.idempotent) codes.push("IDEMPOTENCY_KEY_IN_USE");
+  if (alias.input === "body") codes.push("PAYLOAD_TOO_LARGE");
+  if (doc.idempotent) codes.push("IDEMPOTENCY_KEY_REUSED");
+  if (access !== "public") codes.push("RATE_LIMITED");
+  codes.push("INTERNAL");
+  if (access !== "public") codes.push("UNAVAILABLE");
+  return codes;
+}
+
+function buildOperation(alias: RestAlias, def: ProcedureDef, doc: OperationDoc, components: Components): JsonSchema {
+  const access = def.meta?.access ?? "user";
+  const validator = def.inputs[0];
+  if (validator !== undefined && !(validator instanceof ZodType)) throw new Error(`${alias.procedure}: its input is not a zod schema`);
+  const input = validator ? jsonSchemaOf(validator, "input") : undefined;
+  const inPath = pathParams(alias.path);
+  const fixed = Object.keys(alias.fixedInput ?? {});
+
+  const parameters: unknown[] = inPath.map((name) => ({ name, in: "path", required: true, schema: propertiesOf(input)[name] ?? { type: "string" } }));
+  if (alias.input === "query") {
+    const query = withoutProperties(input ?? {}, [...inPath, ...fixed]);
+    for (const [name, schema] of Object.entries(propertiesOf(query))) {
+      parameters.push({ name, in: "query", required: requiredOf(query).includes(name), schema });
+    }
+  }
+  if (doc.idempotent) parameters.push(ref("parameters", "IdempotencyKey"));
+  parameters.push(ref("parameters", "RequestId"));
+
+  let requestBody: JsonSchema | undefined;
+  if (alias.input === "body") {
+    if (!input || !doc.bodyName) throw new Error(`${alias.procedure}: a body alias needs an input schema and a bodyName`);
+    const body = withoutProperties(input, [...inPath, ...fixed]);
+    components.schemas[doc.bodyName] = body;
+    requestBody = { required: requiredOf(body).length > 0, content: { "application/json": { schema: ref("schemas", doc.bodyName) } } };
+  }
+
+  const successHeaders: Record<string, unknown> = { "X-Request-Id": ref("headers", "X-Request-Id") };
+  if (access !== "public") Object.assign(successHeaders, { RateLimit: ref("headers", "RateLimit"), "RateLimit-Policy": ref("headers", "RateLimit-Policy") });
+  if (alias.location) successHeaders.Location = ref("headers", "Location");
+  if (doc.idempotent) successHeaders["Idempotent-Replayed"] = ref("headers", "Idempotent-Replayed");
+  const status = typeof alias.status === "number" ? alias.status : 200;
+  const success: JsonSchema = { description: SUCCESS_TEXT[status] ?? "Success", headers: successHeaders };
+  if (doc.output) {
+    components.schemas[doc.output.name] ??= jsonSchemaOf(doc.output.schema, "output");
+    success.content = { "application/json": { schema: ref("schemas", doc.output.name) } };
+  }
+  const responses: Record<string, unknown> = { [status]: success };
+  for (const [also, description] of Object.entries(doc.alsoStatuses ?? {})) responses[also] = { ...success, description };
+  for (const code of errorCodes(alias, access, doc, input !== undefined)) {
+    const error = ERROR_RESPONSES[code];
+    responses[error.status] ??= ref("responses", error.name);
+  }
+
+  const accessNote = access === "public" ? "Open: no API key needed." : access === "admin" ? "Needs an admin API key." : "Needs an API key (unless the server runs in open mode).";
+  return {
+    operationId: operationId(alias.procedure),
+    summary: doc.summary,
+    description: `${doc.description ?? doc.summary}\n\n${accessNote} tRPC procedure: \`${alias.procedure}\` (the same code path).`,
+    tags: [doc.tag],
+    ...(access === "public" ? { security: [] } : {}),
+    parameters,
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+    "x-trpc-procedure": alias.procedure,
+  };
+}
+
+/** What an alias without an OPERATION_DOCS entry is documented as: never a reason to fail start-up. */
+function fallbackDoc(alias: RestAlias): OperationDoc {
+  return { tag: alias.procedure.split(".")[0] ?? "other", summary: `${routeName(alias)} (${alias.procedure})`, ...(alias.input === "body" ? { bodyName: operationId(alias.procedure) + "Body" } : {}) };
+}
+
+/** The OpenAPI 3.1 document of every REST alias. */
+export function buildOpenApiDocument(router: AppRouter, aliases: readonly RestAlias[] = REST_ALIASES): OpenApiDocument {
+  const components = baseComponents();
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const alias of aliases) {
+    const doc = OPERATION_DOCS[alias.procedure] ?? fallbackDoc(alias);
+    const operation = buildOperation(alias, procedureDef(router, alias.procedure), doc, components);
+    (paths[openApiPath(alias.path)] ??= {})[alias.method.toLowerCase()] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Taskgate API",
+      version: packageVersion,
+      description:
+        "Rate-limited, idempotent job submission (email first) and the admin views of dead jobs and monitoring. " +
+        "Errors are RFC 9457 problem details with a stable `code`. Every REST path here has a tRPC procedure at `/trpc` " +
+        "(superjson) with the same behaviour; the typed client `@taskgate/client` uses those.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearerAuth: [] }, { apiKeyHeader: [] }],
+    tags: [
+      { name: "health", description: "Liveness and readiness." },
+      { name: "jobs", description: "Submitting jobs and reading their status." },
+      { name: "dead jobs", description: "Admin: jobs that failed for good." },
+      { name: "monitoring", description: "Admin: rate-limit log, queues, counters." },
+    ],
+    paths,
+    components,
+  };
+}

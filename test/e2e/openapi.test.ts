@@ -1,0 +1,212 @@
+/**
+ * The OpenAPI document (`GET /openapi.json`) and the docs page (`GET /docs`), issue 8: every REST
+ * alias documented from the same zod schemas, errors as problem+json, and real responses of the
+ * live API accepted by the documented schemas.
+ */
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { REST_ALIASES, routeName } from "@taskgate/server";
+import { OPERATION_DOCS } from "../../server/src/openapi/operations.js";
+import { API_KEYS_JSON, ADMIN, startStack, USER_A, type TestStack } from "../support/stack.js";
+
+type Json = Record<string, unknown>;
+
+interface OpenApiDoc {
+  openapi: string;
+  info: { title: string; version: string };
+  security: Json[];
+  paths: Record<string, Record<string, Json>>;
+  components: { schemas: Record<string, Json>; responses: Record<string, Json>; securitySchemes: Record<string, Json> };
+}
+
+let stack: TestStack;
+let doc: OpenApiDoc;
+beforeAll(async () => {
+  stack = await startStack({
+    worker: false,
+    env: {
+      API_KEYS: API_KEYS_JSON,
+      RATE_LIMIT_RULES: JSON.stringify([{ name: "status-burst", key: "user", limit: 1, windowMs: 60_000, routes: ["GET /jobs/status/*"] }]),
+    },
+  });
+  const res = await stack.request("GET", "/openapi.json");
+  expect(res.status).toBe(200);
+  doc = (await res.json()) as OpenApiDoc;
+});
+afterAll(() => stack.close());
+
+/** Follows a local `$ref` (`#/components/...`). */
+function resolve<T = Json>(value: unknown): T {
+  let node = value as Json;
+  while (typeof node.$ref === "string") {
+    node = node.$ref
+      .slice(2)
+      .split("/")
+      .reduce<Json>((parent, key) => parent[key] as Json, doc as unknown as Json);
+    expect(node, `unresolvable ref`).toBeDefined();
+  }
+  return node as T;
+}
+
+/** The value with every `$ref` replaced by what it points to (the document has no cycles). */
+function inline(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(inline);
+  if (typeof value !== "object" || value === null) return value;
+  if (typeof (value as Json).$ref === "string") return inline(resolve(value));
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, inline(inner)]));
+}
+
+function operation(method: string, path: string): Json {
+  const op = doc.paths[path]?.[method];
+  expect(op, `${method.toUpperCase()} ${path} is documented`).toBeDefined();
+  return op!;
+}
+
+function bodySchema(method: string, path: string): Json {
+  const body = operation(method, path).requestBody as { content: Record<string, { schema: Json }> };
+  return resolve(body.content["application/json"]!.schema);
+}
+
+/** A zod validator built from a documented response schema, to check real answers against it. */
+function validatorOf(op: Json, status: number, mediaType = "application/json") {
+  const response = resolve<{ content: Record<string, { schema: Json }> }>((op.responses as Json)[String(status)]);
+  return z.fromJSONSchema(inline(response.content[mediaType]!.schema) as Json);
+}
+
+describe("GET /openapi.json", () => {
+  it("is an open OpenAPI 3.1 document with the bearer and X-API-Key schemes", async () => {
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(doc.info).toMatchObject({ title: "Taskgate API", version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.apiKeyHeader).toMatchObject({ type: "apiKey", in: "header", name: "X-API-Key" });
+    expect(doc.security).toEqual([{ bearerAuth: [] }, { apiKeyHeader: [] }]);
+    expect(operation("get", "/health").security).toEqual([]);
+  });
+
+  it("has one operation per REST alias, named after its tRPC procedure, and every $ref resolves", () => {
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(documented).toHaveLength(REST_ALIASES.length);
+    for (const alias of REST_ALIASES) {
+      const op = operation(alias.method.toLowerCase(), alias.path.replace(/:(\w+)/g, "{$1}"));
+      expect(op["x-trpc-procedure"], routeName(alias)).toBe(alias.procedure);
+      expect(OPERATION_DOCS[alias.procedure], `${routeName(alias)} has a summary and output schema in OPERATION_DOCS`).toBeDefined();
+      expect(op.summary, routeName(alias)).toEqual(expect.any(String));
+      const inPath = [...alias.path.matchAll(/:(\w+)/g)].map((match) => match[1]);
+      const pathParams = (op.parameters as Json[]).map((p) => resolve(p)).filter((p) => p.in === "path").map((p) => p.name);
+      expect(pathParams, routeName(alias)).toEqual(inPath);
+    }
+    const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(50);
+    for (const ref of refs) expect(() => resolve(JSON.parse(`{${ref}}`)), ref).not.toThrow();
+  });
+
+  it("documents the email body from the zod schema: fields, limits, closed to unknown fields", () => {
+    const email = bodySchema("post", "/jobs/email");
+    expect(email.type).toBe("object");
+    expect(email.required).toEqual(["to", "subject"]);
+    expect(email.additionalProperties).toBe(false);
+    const props = email.properties as Record<string, Json>;
+    expect(Object.keys(props)).toEqual(expect.arrayContaining(["to", "cc", "bcc", "subject", "text", "html", "replyTo", "headers", "metadata"]));
+    expect(props.subject).toMatchObject({ type: "string", minLength: 1, maxLength: 998 });
+    expect(props.text).toMatchObject({ type: "string", maxLength: 90_000 });
+    const to = props.to!.anyOf as Json[];
+    expect(to).toContainEqual(expect.objectContaining({ type: "string", format: "email" }));
+    expect(to).toContainEqual(expect.objectContaining({ type: "array", minItems: 1, maxItems: 50 }));
+
+    const schedule = bodySchema("post", "/jobs/email/schedule").properties as Record<string, Json>;
+    expect(schedule.delayMs).toMatchObject({ type: "integer", minimum: 0, maximum: 30 * 24 * 3600 * 1000 });
+    expect(JSON.stringify(schedule.sendAt)).toContain('"format":"date-time"');
+
+    const create = operation("post", "/jobs/email");
+    expect((create.parameters as Json[]).map((p) => resolve(p).name)).toContain("Idempotency-Key");
+    expect(Object.keys(resolve<Json>((create.responses as Json)["202"]).headers as Json)).toEqual(
+      expect.arrayContaining(["Location", "X-Request-Id", "RateLimit", "RateLimit-Policy", "Idempotent-Replayed"]),
+    );
+  });
+
+  it("documents query inputs as parameters, without the fixed queue member", () => {
+    const list = operation("get", "/dead-jobs/email").parameters as Json[];
+    const query = list.map((p) => resolve(p)).filter((p) => p.in === "query");
+    expect(query.map((p) => p.name)).toEqual(["limit", "cursor"]);
+    expect(query[0]).toMatchObject({ required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } });
+    const blocked = (operation("get", "/monitoring/rate-limits/blocked").parameters as Json[]).map((p) => resolve(p).name);
+    expect(blocked).toEqual(expect.arrayContaining(["limit", "since", "until", "ip", "userId", "rule", "route"]));
+  });
+
+  it("answers errors as problem+json: 429 with the rate-limit problem and headers, 401/403 where keys matter", () => {
+    const problem = doc.components.schemas.Problem!;
+    expect(problem.required).toEqual(expect.arrayContaining(["type", "title", "status", "detail", "code", "requestId"]));
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const responses = op.responses as Json;
+        const errors = Object.keys(responses).filter((status) => Number(status) >= 400 && !(path === "/health" && status === "503"));
+        expect(errors, `${method} ${path}`).toContain("500");
+        for (const status of errors) {
+          const content = resolve<{ content: Record<string, { schema: Json }> }>(responses[status]).content;
+          expect(Object.keys(content), `${method} ${path} ${status}`).toEqual(["application/problem+json"]);
+        }
+        if (path === "/health") continue;
+        expect(errors, `${method} ${path}`).toEqual(expect.arrayContaining(["401", "429", "503"]));
+        const tooMany = resolve<{ headers: Json; content: Record<string, { schema: Json }> }>(responses["429"]);
+        expect(Object.keys(tooMany.headers)).toEqual(expect.arrayContaining(["Retry-After", "RateLimit", "RateLimit-Policy", "X-Request-Id"]));
+        const schema = resolve<{ allOf: Json[] }>(tooMany.content["application/problem+json"]!.schema);
+        expect(schema.allOf[0]).toEqual({ $ref: "#/components/schemas/Problem" });
+        if (path.startsWith("/dead-jobs") || path.startsWith("/monitoring") || path.startsWith("/metrics")) expect(errors).toContain("403");
+      }
+    }
+  });
+
+  it("accepts what the live API answers: a created job, its status, a 429 and a 400", async () => {
+    const create = operation("post", "/jobs/email");
+    const created = await stack.request("POST", "/jobs/email", { key: USER_A.key, body: { to: "a@example.com", subject: "documented", text: "hi" } });
+    expect(created.status).toBe(202);
+    const enqueued = (await created.json()) as { jobId: string };
+    expect(() => validatorOf(create, 202).parse(enqueued)).not.toThrow();
+
+    const statusOp = operation("get", "/jobs/status/{queue}/{jobId}");
+    const status = await stack.request("GET", `/jobs/status/email/${enqueued.jobId}`, { key: USER_A.key });
+    expect(status.status).toBe(200);
+    const statusBody = await status.json();
+    expect(() => validatorOf(statusOp, 200).parse(statusBody)).not.toThrow();
+
+    const limited = await stack.request("GET", `/jobs/status/email/${enqueued.jobId}`, { key: USER_A.key });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    const tooMany = await limited.json();
+    expect(() => validatorOf(statusOp, 429, "application/problem+json").parse(tooMany)).not.toThrow();
+
+    const invalid = await stack.request("POST", "/jobs/email", { key: USER_A.key, body: { to: "not-an-address", subject: "" } });
+    expect(invalid.status).toBe(400);
+    const problem = await invalid.json();
+    expect(() => validatorOf(create, 400, "application/problem+json").parse(problem)).not.toThrow();
+
+    // The validators are not vacuous: a wrong answer fails them.
+    expect(() => validatorOf(create, 202).parse({ jobId: 1, queue: "sms" })).toThrow();
+  });
+
+  it("is served without an API key, and the same for an admin key", async () => {
+    const open = await stack.request("GET", "/openapi.json");
+    const admin = await stack.request("GET", "/openapi.json", { key: ADMIN.key });
+    expect(open.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await open.text()).toBe(await admin.text());
+  });
+});
+
+describe("GET /docs", () => {
+  it("returns an HTML page that renders openapi.json, its inline script allowed by the CSP hash", async () => {
+    const res = await stack.request("GET", "/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('href="openapi.json"');
+    expect(html).toContain("<noscript>");
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1];
+    expect(script).toContain('fetch("openapi.json")');
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const hash = createHash("sha256").update(script!).digest("base64");
+    expect(csp).toContain(`script-src 'sha256-${hash}'`);
+    expect(csp).toContain("default-src 'none'");
+  });
+});
