@@ -33,7 +33,17 @@ export interface RunningApi {
 /** Waits for a connection to be ready, up to `timeoutMs`; the API starts either way (health says down). */
 async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger): Promise<void> {
   if ((redis.status as string) === "ready") return;
-  await Promise.race([once(redis, "ready"), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  // Not `once(redis, "ready")`: it rejects on the first "error" event (a refused connection, a
+  // cluster whose slots cannot be read), which would stop the API from starting at all.
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    redis.on("ready", done);
+  });
   if ((redis.status as string) !== "ready") logger.warn("Redis is not answering yet; the API starts and reports 503 until it does");
 }
 

@@ -3,10 +3,9 @@
  * and tRPC. Bulk dead jobs are made with a plain BullMQ worker that fails every job for good.
  */
 import { Queue, UnrecoverableError, Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
-import { TEST_REDIS_URL } from "../support/redis.js";
+import { testConnection, type TestRedis } from "../support/redis.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
 
@@ -79,8 +78,8 @@ async function listPage(s: TestStack, query = ""): Promise<DeadJobsPage> {
 }
 
 /** A connection for a BullMQ worker in the test (workers need maxRetriesPerRequest: null). */
-function workerConnection(): Redis {
-  const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+function workerConnection(): TestRedis {
+  const redis = testConnection();
   cleanups.push(() => redis.quit());
   return redis;
 }

@@ -4,7 +4,7 @@ import { pino } from "pino";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "@taskgate/server";
-import { connectTestRedis, randomPrefix } from "../support/redis.js";
+import { connectTestRedis, keysMatching, randomPrefix } from "../support/redis.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
 
@@ -145,7 +145,7 @@ describe("counters and the blocked log across two API processes sharing one Redi
   it("writes bucket keys that expire on their own", async () => {
     const redis = connectTestRedis();
     try {
-      const keys = await redis.keys(`${prefix}:metrics:*`);
+      const keys = await keysMatching(redis, `${prefix}:metrics:*`);
       expect(keys.some((key) => key.includes(":requests:minute:"))).toBe(true);
       expect(keys.some((key) => key.includes(":requests:hour:"))).toBe(true);
       for (const key of keys) {

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "@taskgate/shared";
 import { startWorker, type MailTransport } from "@taskgate/worker";
 import { pino } from "pino";
-import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "../support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, testRedisEnv } from "../support/redis.js";
 import { spawnApi } from "../support/processes.js";
 import { pollUntil } from "../support/stack.js";
 
@@ -17,7 +17,7 @@ afterAll(async () => {
 function apiEnv(extra: Record<string, string> = {}) {
   const prefix = randomPrefix();
   prefixes.push(prefix);
-  return { prefix, env: { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, RATE_LIMIT_RULES: "[]", ...extra } };
+  return { prefix, env: { ...testRedisEnv(), KEY_PREFIX: prefix, RATE_LIMIT_RULES: "[]", ...extra } };
 }
 
 const nullTransport: MailTransport = {
@@ -73,7 +73,7 @@ describe("API graceful shutdown", () => {
     expect(jobIds.length).toBeGreaterThan(0);
     console.log(`shutdown under load: ${statuses.length} answered, ${connectionErrors} connection attempts refused after close`);
 
-    const config = parseConfig({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, WORKER_CONCURRENCY: "50", LOG_LEVEL: "silent" });
+    const config = parseConfig({ ...testRedisEnv(), KEY_PREFIX: prefix, WORKER_CONCURRENCY: "50", LOG_LEVEL: "silent" });
     const worker = await startWorker(config, { transport: nullTransport, logger: pino({ level: "silent" }) });
     try {
       const redis = connectTestRedis();

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "../support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
 import { spawnEntry, spawnWorker, startPrivateRedis } from "../support/processes.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
@@ -12,11 +12,15 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function oneJob(redisUrl: string, prefix: string, smtp: TestSmtpServer) {
-  const queue = new Queue("email", { connection: { url: redisUrl }, prefix: bullPrefix(prefix) });
-  cleanup.push(() => queue.close());
+async function oneJob(prefix: string, smtp: TestSmtpServer) {
+  const connection = testConnection();
+  const queue = new Queue("email", { connection, prefix: bullPrefix(prefix) });
+  cleanup.push(async () => {
+    await queue.close();
+    await connection.quit();
+  });
   await queue.add("send", { email: { to: "once@example.com", subject: "exactly once?", text: "x" }, requestId: "req-crash", ownerId: null }, { jobId: "crash-1", attempts: 5, backoff: { type: "fixed", delay: 100 } });
-  const env = { REDIS_URL: redisUrl, KEY_PREFIX: prefix, SMTP_URL: smtp.url, WORKER_LOCK_MS: "1500", WORKER_STALLED_INTERVAL_MS: "500" };
+  const env = { ...testRedisEnv(), KEY_PREFIX: prefix, SMTP_URL: smtp.url, WORKER_LOCK_MS: "1500", WORKER_STALLED_INTERVAL_MS: "500" };
   return { queue, env };
 }
 
@@ -35,7 +39,7 @@ async function isolated() {
 describe("execution guard with real crashes", () => {
   it("resends with the same Message-ID when the worker dies after the SMTP accept but before the done mark", async () => {
     const { prefix, smtp } = await isolated();
-    const { queue, env } = await oneJob(TEST_REDIS_URL, prefix, smtp);
+    const { queue, env } = await oneJob(prefix, smtp);
     const crashing = spawnEntry("test/support/crashingWorker.ts", { ...env, CRASH_AT: "after-send" });
     cleanup.push(() => crashing.kill());
     expect(await crashing.exited).toBe(128);
@@ -50,7 +54,7 @@ describe("execution guard with real crashes", () => {
 
   it("sends exactly once when the worker dies before sending", async () => {
     const { prefix, smtp } = await isolated();
-    const { queue, env } = await oneJob(TEST_REDIS_URL, prefix, smtp);
+    const { queue, env } = await oneJob(prefix, smtp);
     const crashing = spawnEntry("test/support/crashingWorker.ts", { ...env, CRASH_AT: "before-send" });
     cleanup.push(() => crashing.kill());
     expect(await crashing.exited).toBe(128);
@@ -66,7 +70,7 @@ describe("execution guard with real crashes", () => {
     // A slow server, so the stalled worker wakes up while the other is still sending.
     const smtp = await startTestSmtp({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 2500)) });
     cleanup.push(() => smtp.close());
-    const { queue, env } = await oneJob(TEST_REDIS_URL, prefix, smtp);
+    const { queue, env } = await oneJob(prefix, smtp);
     const frozen = spawnEntry("test/support/crashingWorker.ts", { ...env, FREEZE_AT_START_MS: "8000", LOG_LEVEL: "info" });
     cleanup.push(() => frozen.kill());
     await pollUntil(() => queue.getActiveCount(), (n) => n === 1, 20_000);
@@ -86,7 +90,7 @@ describe("execution guard with real crashes", () => {
 
   it("sends a job that stalls more often than WORKER_MAX_STALLED_COUNT to dead with a clear reason", async () => {
     const { prefix, smtp } = await isolated();
-    const { queue, env } = await oneJob(TEST_REDIS_URL, prefix, smtp);
+    const { queue, env } = await oneJob(prefix, smtp);
     const strict = { ...env, WORKER_MAX_STALLED_COUNT: "0" };
     const frozen = spawnEntry("test/support/crashingWorker.ts", { ...strict, FREEZE_AT_START_MS: "6000" });
     cleanup.push(() => frozen.kill());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "../support/redis.js";
+import { connectTestRedis, deletePrefix, keysMatching, randomPrefix, testRedisEnv } from "../support/redis.js";
 import { spawnApi, type RunningProcess } from "../support/processes.js";
 import { API_KEYS_JSON, USER_A } from "../support/stack.js";
 
@@ -15,7 +15,7 @@ const rules = [
 const prefix = randomPrefix();
 let apis: Api[] = [];
 beforeAll(async () => {
-  const env = { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, API_KEYS: API_KEYS_JSON, RATE_LIMIT_RULES: JSON.stringify(rules), LOG_LEVEL: "warn" };
+  const env = { ...testRedisEnv(), KEY_PREFIX: prefix, API_KEYS: API_KEYS_JSON, RATE_LIMIT_RULES: JSON.stringify(rules), LOG_LEVEL: "warn" };
   apis = await Promise.all([spawnApi(env), spawnApi(env), spawnApi(env)]);
 }, 60_000);
 afterAll(async () => {
@@ -36,7 +36,7 @@ async function burst(count: number, path: string, body: unknown): Promise<number
   return responses.map((r) => r.status);
 }
 
-describe("exact limits across three API processes on one Redis", () => {
+describe("exact limits across three API processes on one Redis (or one Redis Cluster)", () => {
   it("admits exactly 20 of 60 concurrent requests of one user against a 20-per-window rule", async () => {
     const statuses = await burst(60, "/jobs/email", { to: "a@example.com", subject: "burst", text: "x" });
     expect(statuses.filter((s) => s === 202)).toHaveLength(20);
@@ -50,10 +50,17 @@ describe("exact limits across three API processes on one Redis", () => {
     // Every rule recorded exactly the 15 admitted requests, none of the 45 denied ones.
     const redis = connectTestRedis();
     try {
-      const keys = await redis.keys(`${prefix}:rl:*`);
+      const keys = await keysMatching(redis, `${prefix}:*`);
       const scheduleKeys = keys.filter((k) => /:rl:(everyone|user-sched|ip-sched):/.test(k));
       expect(scheduleKeys).toHaveLength(3);
       for (const key of scheduleKeys) expect(await redis.zcard(key)).toBe(15);
+      if (redis.isCluster) {
+        // The three rules' keys would hash to different slots; the limiter's `{rl}` tag puts
+        // them in one, so one script checks them all atomically.
+        const slot = (key: string) => redis.call("CLUSTER", "KEYSLOT", key);
+        expect(new Set(await Promise.all(scheduleKeys.map((key) => slot(key.replace("{rl}:", ""))))).size).toBeGreaterThan(1);
+        expect(new Set(await Promise.all(scheduleKeys.map(slot))).size).toBe(1);
+      }
     } finally {
       await redis.quit();
     }

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "../support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
 import { spawnEntry, spawnWorker, type RunningProcess } from "../support/processes.js";
 import { startTestSmtp } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
@@ -18,9 +18,11 @@ describe("execution guard under worker crashes", () => {
   it("completes and delivers all 200 jobs while workers are kill -9'd, with duplicates only from kills inside the documented window", async () => {
     const prefix = randomPrefix();
     const smtp = await startTestSmtp({ onMessage: () => sleep(50 + Math.random() * 100).then(() => undefined) });
-    const queue = new Queue("email", { connection: { url: TEST_REDIS_URL }, prefix: bullPrefix(prefix) });
+    const connection = testConnection();
+    const queue = new Queue("email", { connection, prefix: bullPrefix(prefix) });
     cleanup.push(async () => {
       await queue.close();
+      await connection.quit();
       await smtp.close();
       const redis = connectTestRedis();
       await deletePrefix(redis, prefix);
@@ -36,7 +38,7 @@ describe("execution guard under worker crashes", () => {
     );
     // Short locks so killed workers' jobs come back quickly; many stalls allowed since we kill often.
     const env = {
-      REDIS_URL: TEST_REDIS_URL,
+      ...testRedisEnv(),
       KEY_PREFIX: prefix,
       SMTP_URL: smtp.url,
       WORKER_CONCURRENCY: "1",

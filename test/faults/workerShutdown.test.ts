@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "../support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
 import { spawnWorker, type RunningProcess } from "../support/processes.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
@@ -15,9 +15,11 @@ afterEach(async () => {
 async function setup(sendDelayMs: () => number) {
   const prefix = randomPrefix();
   const smtp = await startTestSmtp({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), sendDelayMs())) });
-  const queue = new Queue("email", { connection: { url: TEST_REDIS_URL }, prefix: bullPrefix(prefix) });
+  const connection = testConnection();
+  const queue = new Queue("email", { connection, prefix: bullPrefix(prefix) });
   cleanup.push(async () => {
     await queue.close();
+    await connection.quit();
     await smtp.close();
     const redis = connectTestRedis();
     await deletePrefix(redis, prefix);
@@ -34,7 +36,7 @@ async function setup(sendDelayMs: () => number) {
 }
 
 function workerEnv(prefix: string, smtp: TestSmtpServer, extra: Record<string, string>) {
-  return { REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, SMTP_URL: smtp.url, WORKER_CONCURRENCY: "20", ...extra };
+  return { ...testRedisEnv(), KEY_PREFIX: prefix, SMTP_URL: smtp.url, WORKER_CONCURRENCY: "20", ...extra };
 }
 
 async function track(proc: RunningProcess) {

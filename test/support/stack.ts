@@ -1,12 +1,12 @@
 /**
  * Starts Taskgate in-process for a test — API on a free port, optionally the email worker —
- * against the test Redis with a random key prefix, and tears it all down again.
+ * against the test Redis (or the test Redis Cluster) with a random key prefix, and tears it all down again.
  */
 import { parseConfig, type Config, type Env } from "@taskgate/shared";
 import { startApi, type RunningApi } from "@taskgate/server";
 import { startWorker, type RunningWorker, type StartWorkerOptions } from "@taskgate/worker";
 import { pino, type Logger } from "pino";
-import { connectTestRedis, deletePrefix, randomPrefix, TEST_REDIS_URL } from "./redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, testRedisEnv } from "./redis.js";
 
 /** A user key and an admin key, for tests that use API_KEYS. */
 export const USER_A = { key: "user-a-key-0123456789", userId: "user-a", tier: "free" };
@@ -38,7 +38,7 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const prefix = options.prefix ?? randomPrefix();
-  const config = parseConfig({ REDIS_URL: TEST_REDIS_URL, KEY_PREFIX: prefix, PORT: "0", LOG_LEVEL: "silent", OUTBOX_DIR: `.data/test-outbox/${prefix}`, ...options.env });
+  const config = parseConfig({ ...testRedisEnv(), KEY_PREFIX: prefix, PORT: "0", LOG_LEVEL: "silent", OUTBOX_DIR: `.data/test-outbox/${prefix}`, ...options.env });
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const api = await startApi(config, { logger });
   const worker = options.worker === false ? undefined : await startWorker(config, { logger, ...options.workerOptions });

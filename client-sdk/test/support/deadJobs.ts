@@ -3,14 +3,13 @@
  * BullMQ on the stack's prefix and fails each for good with a plain BullMQ worker.
  */
 import { Queue, UnrecoverableError, Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
-import { TEST_REDIS_URL } from "../../../test/support/redis.js";
+import { testConnection } from "../../../test/support/redis.js";
 import { pollUntil, USER_A, type TestStack } from "../../../test/support/stack.js";
 
 /** Adds `count` email jobs and kills each one; returns their ids in the order they were added. */
 export async function makeDeadJobs(stack: TestStack, count: number, label: string): Promise<string[]> {
-  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = testConnection();
   const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(stack.prefix) });
   try {
     const before = await queue.getFailedCount();

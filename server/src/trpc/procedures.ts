@@ -1,6 +1,6 @@
 /**
  * The procedure builders every router uses, in the request order of DESIGN.md:
- * access control → (input validation → idempotency) → rate limit → resolver.
+ * access control → (input validation → idempotency) → rate limit → Redis ready → resolver.
  */
 import type { ZodType } from "zod";
 import type { ServerDeps } from "../deps.js";
@@ -10,6 +10,7 @@ import { accessControl } from "./middleware/access.js";
 import { mapResolverErrors } from "./middleware/resolverErrors.js";
 import { createIdempotencyMiddleware } from "./middleware/idempotency.js";
 import { createRateLimitMiddleware } from "./middleware/rateLimit.js";
+import { createRedisReadyMiddleware } from "./middleware/redisReady.js";
 
 export function createProcedures(deps: ServerDeps) {
   const rateLimit = createRateLimitMiddleware({
@@ -24,10 +25,11 @@ export function createProcedures(deps: ServerDeps) {
   });
   const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });
   const guarded = t.procedure.use(mapResolverErrors).use(accessControl);
+  const redisReady = createRedisReadyMiddleware(deps.redis);
   return {
     /** Rate-limited procedure for reads and non-idempotent calls. */
-    limited: guarded.use(rateLimit),
+    limited: guarded.use(rateLimit).use(redisReady),
     /** Builds an idempotent, rate-limited mutation over a validated input. */
-    idempotent: <TOutput, TInput>(schema: ZodType<TOutput, TInput>) => guarded.input(schema).use(idempotency).use(rateLimit),
+    idempotent: <TOutput, TInput>(schema: ZodType<TOutput, TInput>) => guarded.input(schema).use(idempotency).use(rateLimit).use(redisReady),
   };
 }

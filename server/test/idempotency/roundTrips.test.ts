@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Command, Redis } from "ioredis";
+import type { Command } from "ioredis";
 import { createIdempotencyStore, fingerprint } from "../../src/idempotency/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 
 describe("idempotency store round trips", () => {
-  let redis: Redis;
+  let redis: TestRedis;
   let prefix: string;
   let sent: string[];
 

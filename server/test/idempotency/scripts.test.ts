@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { idempotencyRecordKey, idempotencyScripts, type IdempotencyCommands } from "../../src/idempotency/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 
 describe("idempotency Lua scripts", () => {
-  let redis: Redis;
+  let redis: TestRedis;
   let prefix: string;
 
   beforeEach(() => {

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import {
   createIdempotencyStore,
   fingerprint,
@@ -8,7 +7,7 @@ import {
   type ClaimOutcome,
   type IdempotencyStore,
 } from "../../src/idempotency/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 
 const route = "POST /jobs/email";
 const body = { to: "a@example.com", subject: "Hi", text: "Hello" };
@@ -21,8 +20,8 @@ function claimed(outcome: ClaimOutcome): Extract<ClaimOutcome, { kind: "claimed"
 }
 
 describe("idempotency store", () => {
-  let redis: Redis;
-  let extra: Redis[];
+  let redis: TestRedis;
+  let extra: TestRedis[];
   let prefix: string;
 
   beforeEach(() => {

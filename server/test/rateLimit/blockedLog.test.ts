@@ -118,6 +118,8 @@ describe("blocked log", () => {
 
   it("rejects (never throws synchronously) when Redis fails, so the caller can .catch it", async () => {
     const broken = connectTestRedis();
+    // Connected first: a Cluster client quit while still connecting never reaches "end".
+    await broken.ping();
     await broken.quit();
     let promise: Promise<void> | undefined;
     expect(() => {

@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import { redisKeys, type RateLimitRule } from "@taskgate/shared";
-import { createRateLimiter, type RateLimiter } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { createRateLimiter, rateLimitKeyPrefix, type RateLimiter } from "../../src/rateLimit/index.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 import { rule } from "./support.js";
 
 // Three connections and three limiters, as three API processes sharing one Redis.
-const connections: Redis[] = [connectTestRedis(), connectTestRedis(), connectTestRedis()];
+const connections: TestRedis[] = [connectTestRedis(), connectTestRedis(), connectTestRedis()];
 const admin = connections[0]!;
 afterAll(() => Promise.all(connections.map((c) => c.quit())));
 
@@ -14,6 +13,8 @@ let prefix: string;
 beforeEach(() => {
   prefix = randomPrefix();
 });
+/** The limiter's key builders (on a cluster its keys carry the `{rl}` hash tag). */
+const rateLimitKeys = () => redisKeys(rateLimitKeyPrefix(prefix, admin.isCluster));
 afterEach(() => deletePrefix(admin, prefix));
 
 function processes(rules: RateLimitRule[]): RateLimiter[] {
@@ -31,7 +32,7 @@ describe("accuracy across API processes", () => {
   it("admits exactly 20 of 60 concurrent requests of one user against a 20-per-window rule", async () => {
     const limiters = processes([rule({ name: "per-user", key: "user", limit: 20, windowMs: 60_000 })]);
     expect(await burst(limiters, 60)).toBe(20);
-    expect(await admin.zcard(redisKeys(prefix).rateLimit("per-user", "u1"))).toBe(20);
+    expect(await admin.zcard(rateLimitKeys().rateLimit("per-user", "u1"))).toBe(20);
   });
 
   it("admits exactly 20 of 60 concurrent requests from different users against a global rule", async () => {
@@ -40,7 +41,7 @@ describe("accuracy across API processes", () => {
       Array.from({ length: 60 }, (_, i) => limiters[i % 3]!.check({ route: "POST /jobs/email", ip: `10.0.0.${i}`, userId: `u${i}` })),
     );
     expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
-    expect(await admin.zcard(redisKeys(prefix).rateLimit("everyone", "global"))).toBe(20);
+    expect(await admin.zcard(rateLimitKeys().rateLimit("everyone", "global"))).toBe(20);
   });
 
   it("with several rules admits exactly the smallest limit and records denied requests in none of them", async () => {
@@ -50,7 +51,7 @@ describe("accuracy across API processes", () => {
       rule({ name: "per-ip", key: "ip", limit: 40, windowMs: 60_000 }),
     ]);
     expect(await burst(limiters, 60)).toBe(15);
-    const keys = redisKeys(prefix);
+    const keys = rateLimitKeys();
     expect(await admin.zcard(keys.rateLimit("per-user", "u1"))).toBe(15);
     expect(await admin.zcard(keys.rateLimit("everyone", "global"))).toBe(15);
     expect(await admin.zcard(keys.rateLimit("per-ip", "10.0.0.1"))).toBe(15);

@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import { defineLuaCommands } from "@taskgate/shared/lua";
-import { slidingWindowScript, type SlidingWindowCommands } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { rateLimitKeyPrefix, slidingWindowScript, type SlidingWindowCommands } from "../../src/rateLimit/index.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -14,9 +13,11 @@ beforeEach(() => {
   prefix = randomPrefix();
 });
 afterEach(() => deletePrefix(redis, prefix));
+/** The limiter's key prefix: a multi-key script's keys share the `{rl}` hash tag on a cluster. */
+const rl = () => rateLimitKeyPrefix(prefix, redis.isCluster);
 
 /** The script through defineCommand, as the limiter calls it. */
-function slidingWindow(client: Redis, keys: string[], id: string, perRule: [limit: number, windowMs: number, cost: number][]) {
+function slidingWindow(client: TestRedis, keys: string[], id: string, perRule: [limit: number, windowMs: number, cost: number][]) {
   defineLuaCommands(client, [slidingWindowScript]);
   return (client as unknown as SlidingWindowCommands).slidingWindow(keys.length, ...keys, id, ...perRule.flat());
 }
@@ -31,8 +32,8 @@ describe("slidingWindow-n.lua", () => {
   });
 
   it("registers through defineCommand and answers one admitted flag plus four integers per rule", async () => {
-    const a = `${prefix}:rl:a:x`;
-    const b = `${prefix}:rl:b:x`;
+    const a = `${rl()}:rl:a:x`;
+    const b = `${rl()}:rl:b:x`;
     const reply = await slidingWindow(redis, [a, b], "m1", [
       [3, 60_000, 1],
       [10, 5_000, 2],
@@ -49,8 +50,8 @@ describe("slidingWindow-n.lua", () => {
   });
 
   it("records nothing on a denial: no member added, no TTL extended, no other rule touched", async () => {
-    const tight = `${prefix}:rl:tight:x`;
-    const loose = `${prefix}:rl:loose:x`;
+    const tight = `${rl()}:rl:tight:x`;
+    const loose = `${rl()}:rl:loose:x`;
     await slidingWindow(redis, [tight, loose], "m1", [
       [1, 60_000, 1],
       [100, 60_000, 1],
@@ -75,7 +76,7 @@ describe("slidingWindow-n.lua", () => {
   });
 
   it("scores members in exact integer microseconds of the Redis clock, and prefixes each member with its score", async () => {
-    const key = `${prefix}:rl:a:x`;
+    const key = `${rl()}:rl:a:x`;
     const [seconds] = await redis.time();
     await slidingWindow(redis, [key], "m1", [[5, 60_000, 1]]);
     await slidingWindow(redis, [key], "m2", [[5, 60_000, 2]]);
@@ -87,12 +88,92 @@ describe("slidingWindow-n.lua", () => {
   });
 
   it("still reads the wait of members it did not write (no score prefix)", async () => {
-    const key = `${prefix}:rl:a:x`;
+    const key = `${rl()}:rl:a:x`;
     const [seconds, micros] = await redis.time();
     await redis.zadd(key, `${seconds}${String(micros).padStart(6, "0")}`, "legacy");
     const reply = await slidingWindow(redis, [key], "m1", [[1, 10_000, 1]]);
     expect(reply[0]).toBe(0);
     expect(reply[3]).toBeGreaterThan(9000);
     expect(reply[3]).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe("slidingWindow-n.lua with entries that have left the window", () => {
+  const WINDOW = 2000;
+
+  /** Redis clock in integer µs. */
+  async function nowUs(): Promise<number> {
+    const [seconds, micros] = await redis.time();
+    return Number(seconds) * 1e6 + Number(micros);
+  }
+
+  /** Writes members as the script does ("<us>:<id>", scored <us>), each `msAgo` before now. */
+  async function seed(key: string, msAgo: number[]): Promise<string[]> {
+    const now = await nowUs();
+    const members = msAgo.map((ago, i) => `${now - ago * 1000}:seed${i}`);
+    await redis.zadd(key, ...members.flatMap((m) => [m.split(":")[0]!, m]));
+    return members;
+  }
+
+  it.each([
+    { left: 1, case: "one left: removed with the two fetched oldest in hand" },
+    { left: 2, case: "both fetched left, more stored: counted with ZCOUNT" },
+    { left: 3, case: "more than two left: removed by score" },
+    { left: 5, case: "a quiet spell: many left" },
+  ])("counts only the window and removes what left it when admitting ($case)", async ({ left }) => {
+    const key = `${rl()}:rl:a:x`;
+    const gone = await seed(key, [...Array.from({ length: left }, (_, i) => 9000 - i * 100), 1500, 500]);
+    const reply = await slidingWindow(redis, [key], "m1", [[3, WINDOW, 1]]);
+    // Two counted + this one = 3: admitted, nothing remains; the 1500-ms-old entry leaves first, in ~500 ms.
+    expect(reply.slice(0, 3)).toEqual([1, 1, 0]);
+    expect(reply[3]).toBeGreaterThan(300);
+    expect(reply[3]).toBeLessThanOrEqual(500);
+    expect(reply[4]).toBe(0);
+    const stored = await redis.zrange(key, 0, "-1");
+    expect(stored).toHaveLength(3);
+    for (const member of gone.slice(0, left)) expect(stored).not.toContain(member);
+  });
+
+  it("admits into a set whose every entry has left, and reports a whole window", async () => {
+    const key = `${rl()}:rl:a:x`;
+    await seed(key, [9000, 8000, 7000, 6000]);
+    expect(await slidingWindow(redis, [key], "m1", [[1, WINDOW, 1]])).toEqual([1, 1, 0, WINDOW, 0]);
+    expect(await redis.zcard(key)).toBe(1);
+  });
+
+  it.each([0, 1, 2, 4])(
+    "writes nothing on a denial, not even the removal of %i entries that left, and finds the wait by rank past them",
+    async (left) => {
+      const key = `${rl()}:rl:a:x`;
+      await seed(key, [...Array.from({ length: left }, (_, i) => 9000 - i * 100), 1500, 1000, 500]);
+      const before = await redis.zrange(key, 0, "-1", "WITHSCORES");
+      await redis.pexpire(key, 50_000);
+      // 3 counted + cost 2 > 3: two units must leave, so the wait ends when the second oldest
+      // counted entry (1000 ms old) leaves, in ~1000 ms.
+      const reply = await slidingWindow(redis, [key], "m1", [[3, WINDOW, 2]]);
+      expect(reply.slice(0, 3)).toEqual([0, 0, 0]);
+      expect(reply[3]).toBeGreaterThan(300);
+      expect(reply[3]).toBeLessThanOrEqual(500);
+      expect(reply[4]).toBeGreaterThan(800);
+      expect(reply[4]).toBeLessThanOrEqual(1000);
+      expect(await redis.zrange(key, 0, "-1", "WITHSCORES")).toEqual(before);
+      expect(await redis.pttl(key)).toBeGreaterThan(WINDOW);
+    },
+  );
+
+  it("does not trim a rule that admits when another rule denies", async () => {
+    const loose = `${rl()}:rl:loose:x`;
+    const tight = `${rl()}:rl:tight:x`;
+    const stale = await seed(loose, [5000]);
+    await seed(tight, [100]);
+    const reply = await slidingWindow(redis, [loose, tight], "m1", [
+      [10, WINDOW, 1],
+      [1, WINDOW, 1],
+    ]);
+    expect(reply[0]).toBe(0);
+    // The loose rule would admit: its stale entry is not counted...
+    expect(reply.slice(1, 5)).toEqual([1, 10, 0, 0]);
+    // ...and not removed either, since the request was denied.
+    expect(await redis.zrange(loose, 0, "-1")).toEqual(stale);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
-import { createRateLimiter, retryAfterSeconds } from "../../src/rateLimit/index.js";
+import { createRateLimiter, rateLimitKeyPrefix, retryAfterSeconds } from "../../src/rateLimit/index.js";
 import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
 import { rule, sleep } from "./support.js";
 
@@ -11,6 +11,8 @@ let prefix: string;
 beforeEach(() => {
   prefix = randomPrefix();
 });
+/** The limiter's key builders (on a cluster its keys carry the `{rl}` hash tag). */
+const rateLimitKeys = () => redisKeys(rateLimitKeyPrefix(prefix, redis.isCluster));
 afterEach(() => deletePrefix(redis, prefix));
 
 const request = { route: "POST /jobs/email", ip: "10.0.0.1", userId: "u1" };
@@ -39,12 +41,12 @@ describe("sliding window", () => {
     const again = await limiter.check(request);
     expect(again.allowed).toBe(true);
     expect(again.outcomes[0]?.remaining).toBe(2);
-    expect(await redis.zcard(redisKeys(prefix).rateLimit("r", "u1"))).toBe(1);
+    expect(await redis.zcard(rateLimitKeys().rateLimit("r", "u1"))).toBe(1);
   });
 
   it("does not extend the lock-out or grow the set when hammered at 3x the limit while denied", async () => {
     const limiter = createRateLimiter({ redis, keyPrefix: prefix, rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 1500 })] });
-    const key = redisKeys(prefix).rateLimit("r", "u1");
+    const key = rateLimitKeys().rateLimit("r", "u1");
     for (let i = 0; i < 5; i++) expect((await limiter.check(request)).allowed).toBe(true);
 
     const first = await limiter.check(request);
@@ -71,7 +73,7 @@ describe("sliding window", () => {
 
   it("reports retryAfterMs exactly from the Redis clock at the window's edge, and Retry-After is never earlier", async () => {
     const limiter = createRateLimiter({ redis, keyPrefix: prefix, rules: [rule({ name: "r", key: "user", limit: 2, windowMs: 2000 })] });
-    const key = redisKeys(prefix).rateLimit("r", "u1");
+    const key = rateLimitKeys().rateLimit("r", "u1");
     expect((await limiter.check(request)).allowed).toBe(true);
     await sleep(300);
     expect((await limiter.check(request)).allowed).toBe(true);
@@ -94,7 +96,7 @@ describe("sliding window", () => {
   });
 
   it("finds the wait by rank when costs differ (a rule whose cost changed between deploys)", async () => {
-    const key = redisKeys(prefix).rateLimit("r", "u1");
+    const key = rateLimitKeys().rateLimit("r", "u1");
     const cheap = createRateLimiter({ redis, keyPrefix: prefix, rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 5000, cost: 1 })] });
     for (let i = 0; i < 3; i++) {
       expect((await cheap.check(request)).allowed).toBe(true);
@@ -132,7 +134,7 @@ describe("cost", () => {
     expect(denied.allowed).toBe(false);
     expect(denied.violated.map((o) => o.name)).toEqual(["heavy"]);
     expect(denied.outcomes.map((o) => o.remaining)).toEqual([1, 7]);
-    const keys = redisKeys(prefix);
+    const keys = rateLimitKeys();
     expect(await redis.zcard(keys.rateLimit("heavy", "u1"))).toBe(9);
     expect(await redis.zcard(keys.rateLimit("light", "10.0.0.1"))).toBe(3);
   });

@@ -30,17 +30,26 @@ export function messageIdFor(queue: string, jobId: string, from: string): string
 }
 
 export function buildMail(queue: string, jobId: string, data: EmailJobData, from: string): OutgoingMail {
-  const { email } = data;
-  return {
-    from,
-    to: email.to,
-    ...(email.cc !== undefined ? { cc: email.cc } : {}),
-    ...(email.bcc !== undefined ? { bcc: email.bcc } : {}),
-    ...(email.replyTo !== undefined ? { replyTo: email.replyTo } : {}),
-    subject: email.subject,
-    ...(email.text !== undefined ? { text: email.text } : {}),
-    ...(email.html !== undefined ? { html: email.html } : {}),
-    messageId: messageIdFor(queue, jobId, from),
-    headers: { ...email.headers, "X-Request-Id": data.requestId, "X-Taskgate-Job": `${queue}/${jobId}` },
+  return mailBuilder(from)(queue, jobId, data);
+}
+
+/**
+ * `buildMail` with the sender fixed: the sender's domain is parsed once, not per job, and the
+ * message is assembled without object spreads (this runs once per job).
+ */
+export function mailBuilder(from: string): (queue: string, jobId: string, data: EmailJobData) => OutgoingMail {
+  const domain = senderDomain(from);
+  return (queue, jobId, data) => {
+    const { email } = data;
+    const headers: Record<string, string> = email.headers ? Object.assign({}, email.headers) : {};
+    headers["X-Request-Id"] = data.requestId;
+    headers["X-Taskgate-Job"] = `${queue}/${jobId}`;
+    const mail: OutgoingMail = { from, to: email.to, subject: email.subject, messageId: `<${queue}.${jobId}@${domain}>`, headers };
+    if (email.cc !== undefined) mail.cc = email.cc;
+    if (email.bcc !== undefined) mail.bcc = email.bcc;
+    if (email.replyTo !== undefined) mail.replyTo = email.replyTo;
+    if (email.text !== undefined) mail.text = email.text;
+    if (email.html !== undefined) mail.html = email.html;
+    return mail;
   };
 }

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import { redisKeys } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 import { createEffectGuard, type EffectGuard } from "../../src/guard/index.js";
 import { readEffect, waitForLeaseExpiry } from "./helpers.js";
 
@@ -9,7 +8,7 @@ const QUEUE = "email";
 const JOB = "job-1";
 
 describe("effect guard", () => {
-  let redis: Redis;
+  let redis: TestRedis;
   let prefix: string;
 
   beforeAll(() => {

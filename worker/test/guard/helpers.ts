@@ -1,5 +1,5 @@
 /** Shared helpers of the execution guard tests: waiting on the Redis clock, counting effects. */
-import type { Redis } from "ioredis";
+import type { TestRedis } from "../../../test/support/redis.js";
 import { redisKeys } from "@taskgate/shared";
 
 export function sleep(ms: number): Promise<void> {
@@ -7,7 +7,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** The effect record of a job, as stored. */
-export async function readEffect(redis: Redis, prefix: string, queue: string, jobId: string): Promise<Record<string, string>> {
+export async function readEffect(redis: TestRedis, prefix: string, queue: string, jobId: string): Promise<Record<string, string>> {
   return redis.hgetall(redisKeys(prefix).effect(queue, jobId));
 }
 
@@ -15,7 +15,7 @@ export async function readEffect(redis: Redis, prefix: string, queue: string, jo
  * Waits until the stored lease has run out by the Redis clock (the clock the scripts use), so
  * tests about expired leases never depend on guessed sleeps.
  */
-export async function waitForLeaseExpiry(redis: Redis, prefix: string, queue: string, jobId: string): Promise<void> {
+export async function waitForLeaseExpiry(redis: TestRedis, prefix: string, queue: string, jobId: string): Promise<void> {
   const key = redisKeys(prefix).effect(queue, jobId);
   for (let attempt = 0; attempt < 1000; attempt += 1) {
     const leaseUntil = Number(await redis.hget(key, "leaseUntil"));

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
 import { redisKeys } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 import {
   createEffectGuard,
   EffectBusyError,
@@ -22,8 +21,8 @@ class SmtpError extends Error {
 const refusedBeforeData = (error: unknown) => error instanceof SmtpError && error.code === "ECONNREFUSED";
 
 describe("runGuarded", () => {
-  let connections: Redis[];
-  let redis: Redis;
+  let connections: TestRedis[];
+  let redis: TestRedis;
   let prefix: string;
 
   beforeAll(() => {
@@ -40,7 +39,7 @@ describe("runGuarded", () => {
     await deletePrefix(redis, prefix);
   });
 
-  function guardWith(options: { leaseMs?: number; connection?: Redis } = {}): EffectGuard {
+  function guardWith(options: { leaseMs?: number; connection?: TestRedis } = {}): EffectGuard {
     return createEffectGuard({ redis: options.connection ?? redis, keyPrefix: prefix, leaseMs: options.leaseMs });
   }
 

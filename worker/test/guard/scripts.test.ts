@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
-import { connectTestRedis, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
 import { createEffectGuard, effectGuardScripts } from "../../src/guard/index.js";
 
 describe("execution guard Lua scripts", () => {
-  let redis: Redis;
+  let redis: TestRedis;
   beforeAll(() => {
     redis = connectTestRedis();
   });

@@ -1,0 +1,20 @@
+/**
+ * Answers 503 at once, just before the resolver, while the Redis connection is not ready (e.g.
+ * Redis, or a Redis Cluster, still down when the API started): BullMQ's queue calls wait for
+ * their first connection instead of failing, so without this a request would hang until Redis
+ * came up. Runs after the limiter and idempotency, which fail fast on their own terms.
+ */
+import { UnavailableError } from "../../errors/appErrors.js";
+import { toTRPCError } from "../../errors/problem.js";
+import type { RedisClient } from "../../redis/connect.js";
+import { middleware } from "../init.js";
+
+export function createRedisReadyMiddleware(redis: RedisClient) {
+  return middleware(({ ctx, next }) => {
+    if ((redis.status as string) !== "ready") {
+      ctx.setHeader("Retry-After", "1");
+      throw toTRPCError(new UnavailableError("Redis is not answering; try again shortly.", 1));
+    }
+    return next();
+  });
+}
