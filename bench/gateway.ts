@@ -101,8 +101,8 @@ async function probe(url: string, body: unknown, expected: number): Promise<void
 }
 
 /** Starts Taskgate with a rule set (open mode, silent logs, its own key prefix). */
-async function startTaskgate(keyPrefix: string, rules: readonly object[]): Promise<RunningApi> {
-  const config = benchConfig(keyPrefix, { RATE_LIMIT_RULES: JSON.stringify(rules), SHUTDOWN_TIMEOUT_MS: "5000" });
+async function startTaskgate(keyPrefix: string, rules: readonly object[], env: Record<string, string> = {}): Promise<RunningApi> {
+  const config = benchConfig(keyPrefix, { RATE_LIMIT_RULES: JSON.stringify(rules), SHUTDOWN_TIMEOUT_MS: "5000", ...env });
   return startApi(config, { logger: createLogger(config, "api") });
 }
 
@@ -125,12 +125,15 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
     apis.push(three);
     const none = await startTaskgate(`${ctx.prefix}-gw0`, RULE_SETS.none);
     apis.push(none);
+    const bare = await startTaskgate(`${ctx.prefix}-gwm`, RULE_SETS.one, { METRICS_ENABLED: "false" });
+    apis.push(bare);
     const setups: Setup[] = [
       { name: "baseline: Express 5 + zod + queue.add", url: `${baseline.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
       { name: "Taskgate REST, 1 rule", url: `${one.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
       { name: "Taskgate tRPC, 1 rule", url: `${one.url}/trpc/jobs.email.create`, body: { json: benchEmail }, expected: 200, rounds: [] },
       { name: "Taskgate REST, 3 rules", url: `${three.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
       { name: "Taskgate REST, 0 rules (no limiter call)", url: `${none.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
+      { name: "Taskgate REST, 1 rule, METRICS_ENABLED=false", url: `${bare.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
     ];
     for (const setup of setups) {
       await probe(setup.url, setup.body, setup.expected);
@@ -158,6 +161,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
 
 function report(setups: Setup[]): Verdict[] {
   const [base, rest1, trpc1] = setups as [Setup, Setup, Setup, ...Setup[]];
+  const noMetrics = setups.find((setup) => setup.name.includes("METRICS_ENABLED=false"))!;
   const baseRps = med(base, (load) => load.rps);
   printTable(
     "gateway — median of rounds; ratios against the baseline's median",
@@ -207,6 +211,13 @@ function report(setups: Setup[]): Verdict[] {
       aim: "tRPC mutation req/s vs its REST alias (same instance, 1 rule)",
       ratio: rps(trpc1) / rps(rest1),
       note: `p99 ${p99(trpc1)} ms vs ${p99(rest1)} ms; server CPU per request ${cpu(trpc1)} vs ${cpu(rest1)} µs`,
+    },
+    {
+      benchmark: "gateway",
+      aim: "observability's cost on the hot path: REST (1 rule) with metrics vs METRICS_ENABLED=false, ≥ 0.9×",
+      ratio: rps(rest1) / rps(noMetrics),
+      threshold: 0.9,
+      note: `server CPU per request ${cpu(rest1)} vs ${cpu(noMetrics)} µs`,
     },
   ];
   console.log("");
