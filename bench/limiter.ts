@@ -10,7 +10,7 @@ import { rateLimitRules, type RateLimitRuleInput } from "@taskgate/shared";
 import { createRateLimiter, type RateLimiter, type RateLimitRequest } from "../server/src/rateLimit/index.js";
 import type { BenchContext } from "./lib/context.js";
 import { runOps, type OpsResult } from "./lib/ops.js";
-import { connect } from "./lib/redis.js";
+import { connect, redisCpuUs } from "./lib/redis.js";
 import { fmtFixed, fmtInt, fmtRatio, median, printTable } from "./lib/table.js";
 import { printVerdict, type Verdict } from "./lib/verdict.js";
 
@@ -96,19 +96,24 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       commands.set(contender.name, await commandsPerOp(contender));
     }
     const rounds = new Map<string, OpsResult[]>(contenders.map((c) => [c.name, []]));
-    // Redis-side cost: EVALSHA µs per call, summed over the measured rounds. Server-wide, so
-    // another client's EVALSHA on the same Redis at the same time would blur it.
-    const redisUsec = new Map<string, { calls: number; usec: number }>(contenders.map((c) => [c.name, { calls: 0, usec: 0 }]));
+    // Redis-side cost, summed over the measured rounds: EVALSHA µs per call (commandstats: wall
+    // time inside the script, so a Redis preempted mid-script on a busy machine counts the wait)
+    // and Redis CPU per op (INFO cpu: CPU actually used, request I/O included). Both server-wide,
+    // so another client of the same Redis at the same time blurs them.
+    const redisUsec = new Map<string, { calls: number; usec: number; cpuUs: number }>(contenders.map((c) => [c.name, { calls: 0, usec: 0, cpuUs: 0 }]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const contender of contenders) {
         const before = await evalshaStats(ctx.admin);
+        const cpuBefore = await redisCpuUs(ctx.admin);
         const result = await runOps(OPS, IN_FLIGHT, contender.op);
+        const cpuAfter = await redisCpuUs(ctx.admin);
         const after = await evalshaStats(ctx.admin);
         if (result.errors > 0) throw new Error(`${contender.name}: ${result.errors} of ${result.ops} ops failed, first: ${String(result.firstError)}`);
         rounds.get(contender.name)!.push(result);
         const stats = redisUsec.get(contender.name)!;
         stats.calls += after.calls - before.calls;
         stats.usec += after.usec - before.usec;
+        stats.cpuUs += cpuAfter - cpuBefore;
       }
     }
 
@@ -119,6 +124,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       return results.reduce((best, r) => (Math.abs(r.opsPerSec - mid) < Math.abs(best.opsPerSec - mid) ? r : best));
     };
     const redisPerOp = (name: string) => redisUsec.get(name)!.usec / redisUsec.get(name)!.calls;
+    const redisCpuPerOp = (name: string) => redisUsec.get(name)!.cpuUs / (OPS * ROUNDS);
     const raw = pick(contenders[0]!.name);
     const rlfResult = pick(contenders[1]!.name);
     printTable(
@@ -131,6 +137,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
         { header: "p99 µs" },
         { header: "cmds/op" },
         { header: "Redis µs/op" },
+        { header: "Redis CPU µs/op" },
         { header: "Node µs/op" },
         { header: "× EVALSHA" },
         { header: "× rlf" },
@@ -146,6 +153,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
           fmtInt(r.p99Us),
           fmtFixed(commands.get(name)!, 1),
           fmtFixed(redisPerOp(name), 1),
+          fmtFixed(redisCpuPerOp(name), 1),
           fmtFixed(median(rounds.get(name)!.map((x) => x.cpuUsPerOp)), 1),
           fmtRatio(r.opsPerSec / raw.opsPerSec),
           fmtRatio(r.opsPerSec / rlfResult.opsPerSec),
@@ -160,7 +168,8 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       threshold: 0.8,
       note:
         `1-rule check at ${fmtRatio(pick(contenders[2]!.name).opsPerSec / rlfResult.opsPerSec)}; ` +
-        `Redis µs/op ${fmtFixed(redisPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisPerOp(contenders[1]!.name), 1)} (steadier than ops/s on a busy machine)`,
+        `Redis µs/op ${fmtFixed(redisPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisPerOp(contenders[1]!.name), 1)}, ` +
+        `Redis CPU µs/op ${fmtFixed(redisCpuPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisCpuPerOp(contenders[1]!.name), 1)} (steadier than ops/s on a busy machine)`,
     };
     console.log("");
     printVerdict(verdict);

@@ -5,6 +5,7 @@
 import type { Cluster, Redis } from "ioredis";
 import { redisKeys, type RateLimitRule, type RuleOutcome } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
+import { createDeadlines } from "./deadlines.js";
 import { compileRules, type RateLimitRequest } from "./matchRules.js";
 import { nextMemberId } from "./memberId.js";
 import { slidingWindowScript, type SlidingWindowCommands } from "./scripts.js";
@@ -80,16 +81,6 @@ export function pickReported(violated: readonly RuleOutcome[]): RuleOutcome | un
   return best;
 }
 
-// Races the reply with a timer. Promise.race subscribes to the reply, so its late rejection
-// (e.g. when the connection finally drops) is handled, never unhandled.
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CommandTimeoutError(ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The prefix the limiter's keys are built with. Under Cluster all keys of one script must share
  * a hash slot, and a request's rules count different identities, so unless `keyPrefix` already
@@ -111,6 +102,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const keys = redisKeys(rateLimitKeyPrefix(keyPrefix, redis.isCluster));
   defineLuaCommands(redis, [slidingWindowScript]);
   const client = redis as unknown as SlidingWindowCommands;
+  // One timer for all of this limiter's pending replies instead of one per check.
+  const deadlines = createDeadlines(timeoutMs, () => new CommandTimeoutError(timeoutMs));
+  // A rule's script arguments, as the strings the command is sent with, made once per rule.
+  const ruleArgs = new Map(options.rules.map((rule) => [rule, [String(rule.limit), String(rule.windowMs), String(rule.cost)] as const]));
 
   function failed(failure: RateLimitFailure, error: unknown, at: number): RateLimitDecision {
     return { allowed: failMode === "open", outcomes: [], violated: [], failure, error, at };
@@ -120,44 +115,56 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     async check(request) {
       const at = now();
       const matched = matcher.match(request);
-      if (matched.length === 0) return { allowed: true, outcomes: [], violated: [], at };
+      const n = matched.length;
+      if (n === 0) return { allowed: true, outcomes: [], violated: [], at };
 
-      const args: (string | number)[] = [matched.length];
-      for (const { rule, identity } of matched) args.push(keys.rateLimit(rule.name, identity));
-      args.push(nextMemberId());
-      for (const { rule } of matched) args.push(rule.limit, rule.windowMs, rule.cost);
+      // numKeys, the keys, the member id, then limit, windowMs and cost per rule.
+      const args: (string | number)[] = new Array<string | number>(2 + 4 * n);
+      args[0] = n;
+      args[n + 1] = nextMemberId();
+      for (let i = 0; i < n; i++) {
+        const { rule, identity } = matched[i]!;
+        args[1 + i] = keys.rateLimit(rule.name, identity);
+        const [limit, windowMs, cost] = ruleArgs.get(rule)!;
+        const base = n + 2 + 3 * i;
+        args[base] = limit;
+        args[base + 1] = windowMs;
+        args[base + 2] = cost;
+      }
 
       let reply: number[];
       try {
-        reply = await withTimeout(client.slidingWindow(...args), timeoutMs);
-      } catch (error) {
         // A timed-out script may still run later and record the request: that errs on the
         // side of counting, never of admitting more than the limit.
+        reply = await deadlines.race(client.slidingWindow(...args));
+      } catch (error) {
         return failed(error instanceof CommandTimeoutError ? "timeout" : "error", error, at);
       }
-      if (!Array.isArray(reply) || reply.length !== 1 + 4 * matched.length) {
+      if (!Array.isArray(reply) || reply.length !== 1 + 4 * n) {
         return failed("error", new Error(`rate-limit script returned an unexpected reply: ${JSON.stringify(reply)}`), at);
       }
 
       const outcomes: RuleOutcome[] = [];
       const violated: RuleOutcome[] = [];
-      for (const [i, { rule }] of matched.entries()) {
+      for (let i = 0; i < n; i++) {
+        const { rule } = matched[i]!;
         const base = 1 + 4 * i;
         const outcome: RuleOutcome = {
           name: rule.name,
           limit: rule.limit,
           windowMs: rule.windowMs,
-          remaining: reply[base + 1] as number,
-          resetMs: reply[base + 2] as number,
-          retryAfterMs: reply[base + 3] as number,
+          remaining: reply[base + 1]!,
+          resetMs: reply[base + 2]!,
+          retryAfterMs: reply[base + 3]!,
           allowed: reply[base] === 1,
           priority: rule.priority,
         };
         outcomes.push(outcome);
         if (!outcome.allowed) violated.push(outcome);
       }
-      const allowed = reply[0] === 1;
-      return allowed ? { allowed, outcomes, violated, at } : { allowed, outcomes, violated, reported: pickReported(violated), at };
+      return reply[0] === 1
+        ? { allowed: true, outcomes, violated, at }
+        : { allowed: false, outcomes, violated, reported: pickReported(violated), at };
     },
   };
 }
