@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- gateway limiter worker]`: runs the benchmarks (all by default) against the
+ * `npm run bench [-- gateway limiter worker scale]`: runs the benchmarks (all by default) against the
  * local Redis under a random key prefix, prints tables, ratios and verdicts, and removes every
  * key it wrote. Bounded in time; stops by itself.
  */
@@ -12,6 +12,7 @@ import { assertLocalRedis, connect, deletePrefix, randomPrefix, REDIS_URL } from
 const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   gateway: () => import("./gateway.js"),
   limiter: () => import("./limiter.js"),
+  scale: () => import("./scale.js"),
   worker: () => import("./worker.js"),
 };
 /** Whole-run ceiling: a wedged benchmark is abandoned, keys are swept, and the run exits 1. */
