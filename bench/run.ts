@@ -16,7 +16,7 @@ const BENCHMARKS: Record<string, () => Promise<BenchModule>> = {
   worker: () => import("./worker.js"),
 };
 /** Whole-run ceiling: a wedged benchmark is abandoned, keys are swept, and the run exits 1. */
-const RUN_DEADLINE_MS = 240_000;
+const RUN_DEADLINE_MS = 420_000;
 
 const names = process.argv.slice(2).filter((arg) => arg !== "--");
 const unknown = names.filter((name) => !(name in BENCHMARKS));
