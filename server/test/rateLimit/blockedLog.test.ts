@@ -1,17 +1,14 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
 import { readBlocked, recordBlocked, type BlockedEntry } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis } from "../../../test/support/redis.js";
 import { sleep } from "./support.js";
+import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
 
-let prefix: string;
-beforeEach(() => {
-  prefix = randomPrefix();
-});
-afterEach(() => deletePrefix(redis, prefix));
+const prefix = prefixPerTest(redis);
 
 const AT = Date.UTC(2025, 0, 15, 10, 30, 12);
 
@@ -32,10 +29,10 @@ function entry(overrides: Partial<BlockedEntry>): BlockedEntry {
 
 describe("blocked log", () => {
   it("reads entries back newest first, with every field", async () => {
-    await recordBlocked(redis, prefix, entry({ requestId: "a" }));
-    await recordBlocked(redis, prefix, entry({ requestId: "b", userId: undefined, ip: "::1" }));
-    await recordBlocked(redis, prefix, entry({ requestId: "c" }));
-    const entries = await readBlocked(redis, prefix);
+    await recordBlocked(redis, prefix(), entry({ requestId: "a" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "b", userId: undefined, ip: "::1" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "c" }));
+    const entries = await readBlocked(redis, prefix());
     expect(entries.map((e) => e.requestId)).toEqual(["c", "b", "a"]);
     const { id, ...fields } = entries[2]!;
     expect(id).toMatch(/^\d+-\d+$/);
@@ -45,11 +42,11 @@ describe("blocked log", () => {
   });
 
   it("filters by ip, user, rule and route, and stops at the limit", async () => {
-    await recordBlocked(redis, prefix, entry({ requestId: "1", ip: "1.1.1.1", rule: "ip-default", route: "GET /jobs/x" }));
-    await recordBlocked(redis, prefix, entry({ requestId: "2", userId: "u2" }));
-    await recordBlocked(redis, prefix, entry({ requestId: "3" }));
-    await recordBlocked(redis, prefix, entry({ requestId: "4" }));
-    const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix, filters)).map((e) => e.requestId);
+    await recordBlocked(redis, prefix(), entry({ requestId: "1", ip: "1.1.1.1", rule: "ip-default", route: "GET /jobs/x" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "2", userId: "u2" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "3" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "4" }));
+    const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix(), filters)).map((e) => e.requestId);
     expect(await ids({ ip: "1.1.1.1" })).toEqual(["1"]);
     expect(await ids({ userId: "u2" })).toEqual(["2"]);
     expect(await ids({ rule: "email-per-user" })).toEqual(["4", "3", "2"]);
@@ -60,14 +57,14 @@ describe("blocked log", () => {
   });
 
   it("bounds a read by since/until (stream ids, inclusive)", async () => {
-    await recordBlocked(redis, prefix, entry({ requestId: "old" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "old" }));
     await sleep(5);
-    await recordBlocked(redis, prefix, entry({ requestId: "mid" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "mid" }));
     await sleep(5);
-    await recordBlocked(redis, prefix, entry({ requestId: "new" }));
-    const all = await readBlocked(redis, prefix);
+    await recordBlocked(redis, prefix(), entry({ requestId: "new" }));
+    const all = await readBlocked(redis, prefix());
     const ms = (requestId: string) => Number(all.find((e) => e.requestId === requestId)!.id.split("-")[0]);
-    const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix, filters)).map((e) => e.requestId);
+    const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix(), filters)).map((e) => e.requestId);
     expect(await ids({ since: ms("mid") })).toEqual(["new", "mid"]);
     expect(await ids({ until: ms("mid") })).toEqual(["mid", "old"]);
     expect(await ids({ since: ms("mid"), until: ms("mid") })).toEqual(["mid"]);
@@ -75,16 +72,16 @@ describe("blocked log", () => {
   });
 
   it("pages through the stream to fill a filtered read, up to maxScan entries", async () => {
-    await recordBlocked(redis, prefix, entry({ requestId: "rare", ip: "9.9.9.9" }));
-    await Promise.all(Array.from({ length: 450 }, (_, i) => recordBlocked(redis, prefix, entry({ requestId: `n${i}` }))));
-    expect((await readBlocked(redis, prefix, { ip: "9.9.9.9" })).map((e) => e.requestId)).toEqual(["rare"]);
-    expect(await readBlocked(redis, prefix, { ip: "9.9.9.9", maxScan: 100 })).toEqual([]);
-    expect(await readBlocked(redis, prefix, { limit: 1000 })).toHaveLength(451);
+    await recordBlocked(redis, prefix(), entry({ requestId: "rare", ip: "9.9.9.9" }));
+    await Promise.all(Array.from({ length: 450 }, (_, i) => recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }))));
+    expect((await readBlocked(redis, prefix(), { ip: "9.9.9.9" })).map((e) => e.requestId)).toEqual(["rare"]);
+    expect(await readBlocked(redis, prefix(), { ip: "9.9.9.9", maxScan: 100 })).toEqual([]);
+    expect(await readBlocked(redis, prefix(), { limit: 1000 })).toHaveLength(451);
   });
 
   it("caps the stream approximately at maxEntries", async () => {
-    for (let i = 0; i < 300; i++) await recordBlocked(redis, prefix, entry({ requestId: `n${i}` }), { maxEntries: 10 });
-    const length = await redis.xlen(redisKeys(prefix).blockedLog());
+    for (let i = 0; i < 300; i++) await recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }), { maxEntries: 10 });
+    const length = await redis.xlen(redisKeys(prefix()).blockedLog());
     expect(length).toBeGreaterThanOrEqual(10);
     expect(length).toBeLessThan(300);
   });
@@ -94,10 +91,10 @@ describe("blocked log", () => {
     const minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
     const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600_000;
     const times = [minuteStart + 1000, minuteStart + 20_000, minuteStart + 61_000];
-    await recordBlocked(redis, prefix, entry({ at: times[0]! }));
-    await recordBlocked(redis, prefix, entry({ at: times[1]!, rule: "ip-default", route: "GET /jobs/x" }));
-    await recordBlocked(redis, prefix, entry({ at: times[2]! })); // the next minute
-    const keys = redisKeys(prefix);
+    await recordBlocked(redis, prefix(), entry({ at: times[0]! }));
+    await recordBlocked(redis, prefix(), entry({ at: times[1]!, rule: "ip-default", route: "GET /jobs/x" }));
+    await recordBlocked(redis, prefix(), entry({ at: times[2]! })); // the next minute
+    const keys = redisKeys(prefix());
     const minute = keys.counterBucket("blocked", "minute", minuteStart);
     const nextMinute = keys.counterBucket("blocked", "minute", minuteStart + 60_000);
     const hour = keys.counterBucket("blocked", "hour", hourOf(minuteStart));
@@ -123,7 +120,7 @@ describe("blocked log", () => {
     await broken.quit();
     let promise: Promise<void> | undefined;
     expect(() => {
-      promise = recordBlocked(broken, prefix, entry({}));
+      promise = recordBlocked(broken, prefix(), entry({}));
     }).not.toThrow();
     await expect(promise).rejects.toThrow();
   });

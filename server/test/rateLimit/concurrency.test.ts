@@ -1,24 +1,21 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys, type RateLimitRule } from "@taskgate/shared";
 import { createRateLimiter, rateLimitKeyPrefix, type RateLimiter } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { connectTestRedis, type TestRedis } from "../../../test/support/redis.js";
 import { rule } from "./support.js";
+import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
 
 // Three connections and three limiters, as three API processes sharing one Redis.
 const connections: TestRedis[] = [connectTestRedis(), connectTestRedis(), connectTestRedis()];
 const admin = connections[0]!;
 afterAll(() => Promise.all(connections.map((c) => c.quit())));
 
-let prefix: string;
-beforeEach(() => {
-  prefix = randomPrefix();
-});
+const prefix = prefixPerTest(admin);
 /** The limiter's key builders (on a cluster its keys carry the `{rl}` hash tag). */
-const rateLimitKeys = () => redisKeys(rateLimitKeyPrefix(prefix, admin.isCluster));
-afterEach(() => deletePrefix(admin, prefix));
+const rateLimitKeys = () => redisKeys(rateLimitKeyPrefix(prefix(), admin.isCluster));
 
 function processes(rules: RateLimitRule[]): RateLimiter[] {
-  return connections.map((redis) => createRateLimiter({ redis, keyPrefix: prefix, rules, failMode: "closed", commandTimeoutMs: 10_000 }));
+  return connections.map((redis) => createRateLimiter({ redis, keyPrefix: prefix(), rules, failMode: "closed", commandTimeoutMs: 10_000 }));
 }
 
 /** Fires `count` checks at once, spread round-robin over the limiters; returns how many passed. */

@@ -1,18 +1,15 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { RuleOutcome } from "@taskgate/shared";
 import { createRateLimiter, formatRateLimitHeaders, pickReported, retryAfterSeconds } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { connectTestRedis } from "../../../test/support/redis.js";
 import { rule } from "./support.js";
 import { parseList } from "../../../test/support/structuredFields.js";
+import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
 
-let prefix: string;
-beforeEach(() => {
-  prefix = randomPrefix();
-});
-afterEach(() => deletePrefix(redis, prefix));
+const prefix = prefixPerTest(redis);
 
 function outcome(overrides: Partial<RuleOutcome>): RuleOutcome {
   return { name: "r", limit: 10, windowMs: 60_000, remaining: 10, resetMs: 0, retryAfterMs: 0, allowed: true, priority: 100, ...overrides };
@@ -22,7 +19,7 @@ describe("IETF rate-limit headers", () => {
   it("lists every matching rule in both headers, in rule order, as parseable structured fields", async () => {
     const limiter = createRateLimiter({
       redis,
-      keyPrefix: prefix,
+      keyPrefix: prefix(),
       rules: [
         rule({ name: "email-per-user", key: "user", limit: 60, windowMs: 60_000, routes: ["POST /jobs/email"] }),
         rule({ name: "ip-default", key: "ip", limit: 300, windowMs: 60_000 }),

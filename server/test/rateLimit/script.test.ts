@@ -1,20 +1,17 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { rateLimitKeyPrefix, slidingWindowScript, type SlidingWindowCommands } from "../../src/rateLimit/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { connectTestRedis, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
 
-let prefix: string;
-beforeEach(() => {
-  prefix = randomPrefix();
-});
-afterEach(() => deletePrefix(redis, prefix));
+const prefix = prefixPerTest(redis);
 /** The limiter's key prefix: a multi-key script's keys share the `{rl}` hash tag on a cluster. */
-const rl = () => rateLimitKeyPrefix(prefix, redis.isCluster);
+const rl = () => rateLimitKeyPrefix(prefix(), redis.isCluster);
 
 /** The script through defineCommand, as the limiter calls it. */
 function slidingWindow(client: TestRedis, keys: string[], id: string, perRule: [limit: number, windowMs: number, cost: number][]) {
@@ -87,7 +84,7 @@ describe("slidingWindow-n.lua", () => {
     expect([rest[0], rest[2]]).toEqual([`${rest[1]}:m2:1`, `${rest[1]}:m2:2`]);
   });
 
-  it("still reads the wait of members it did not write (no score prefix)", async () => {
+  it("still reads the wait of members it did not write (no score prefix())", async () => {
     const key = `${rl()}:rl:a:x`;
     const [seconds, micros] = await redis.time();
     await redis.zadd(key, `${seconds}${String(micros).padStart(6, "0")}`, "legacy");
