@@ -3,15 +3,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "@taskgate/shared";
 import { startWorker, type MailTransport } from "@taskgate/worker";
 import { pino } from "pino";
-import { connectTestRedis, deletePrefix, randomPrefix, testRedisEnv } from "../support/redis.js";
+import { connectTestRedis, dropPrefixes, randomPrefix, testRedisEnv } from "../support/redis.js";
 import { spawnApi } from "../support/processes.js";
 import { pollUntil } from "../support/stack.js";
 
 const prefixes: string[] = [];
 afterAll(async () => {
-  const redis = connectTestRedis();
-  for (const prefix of prefixes) await deletePrefix(redis, prefix);
-  await redis.quit();
+  await dropPrefixes(...prefixes);
 });
 
 function apiEnv(extra: Record<string, string> = {}) {

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
+import { dropPrefixes, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
 import { spawnEntry, spawnWorker, startPrivateRedis } from "../support/processes.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
@@ -29,9 +29,7 @@ async function isolated() {
   const smtp = await startTestSmtp();
   cleanup.push(async () => {
     await smtp.close();
-    const redis = connectTestRedis();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    await dropPrefixes(prefix);
   });
   return { prefix, smtp };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTestRedis, deletePrefix, keysMatching, randomPrefix, testRedisEnv } from "../support/redis.js";
+import { connectTestRedis, dropPrefixes, keysMatching, randomPrefix, testRedisEnv } from "../support/redis.js";
 import { spawnApi, type RunningProcess } from "../support/processes.js";
 import { API_KEYS_JSON, USER_A } from "../support/stack.js";
 
@@ -20,9 +20,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await Promise.all(apis.map((api) => api.kill()));
-  const redis = connectTestRedis();
-  await deletePrefix(redis, prefix);
-  await redis.quit();
+  await dropPrefixes(prefix);
 });
 
 /** Fires `count` requests at once, spread round-robin over the three API processes. */

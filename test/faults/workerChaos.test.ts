@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
+import { dropPrefixes, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
 import { spawnEntry, spawnWorker, type RunningProcess } from "../support/processes.js";
 import { startTestSmtp } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
@@ -24,9 +24,7 @@ describe("execution guard under worker crashes", () => {
       await queue.close();
       await connection.quit();
       await smtp.close();
-      const redis = connectTestRedis();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+      await dropPrefixes(prefix);
     });
     const total = 200;
     await queue.addBulk(

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
+import { dropPrefixes, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
 import { spawnWorker, type RunningProcess } from "../support/processes.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
@@ -21,9 +21,7 @@ async function setup(sendDelayMs: () => number) {
     await queue.close();
     await connection.quit();
     await smtp.close();
-    const redis = connectTestRedis();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    await dropPrefixes(prefix);
   });
   const jobs = await queue.addBulk(
     Array.from({ length: 20 }, (_, i) => ({

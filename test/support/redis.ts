@@ -122,3 +122,13 @@ export async function commandsSent(connection: TestRedis, work: () => Promise<un
   }
   return { names, roundTrips: plain + pipelines.size };
 }
+
+/** Deletes every key under the given prefixes over a connection of its own (for clean-up hooks). */
+export async function dropPrefixes(...prefixes: string[]): Promise<void> {
+  const redis = connectTestRedis();
+  try {
+    for (const prefix of prefixes) await deletePrefix(redis, prefix);
+  } finally {
+    await redis.quit();
+  }
+}

@@ -6,7 +6,7 @@ import { parseConfig, type Config, type Env } from "@taskgate/shared";
 import { startApi, type RunningApi } from "@taskgate/server";
 import { startWorker, type RunningWorker, type StartWorkerOptions } from "@taskgate/worker";
 import { pino, type Logger } from "pino";
-import { connectTestRedis, deletePrefix, randomPrefix, testRedisEnv } from "./redis.js";
+import { dropPrefixes, randomPrefix, testRedisEnv } from "./redis.js";
 
 /** A user key and an admin key, for tests that use API_KEYS. */
 export const USER_A = { key: "user-a-key-0123456789", userId: "user-a", tier: "free" };
@@ -62,9 +62,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     },
     async close() {
       await Promise.all([api.close(), worker?.close()]);
-      const redis = connectTestRedis();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+      await dropPrefixes(prefix);
     },
   };
 }
