@@ -54,7 +54,19 @@ const redisUrl = z.string().regex(/^rediss?:\/\/.+/, { error: "must be a redis:/
 const clusterNodes = z
   .string()
   .transform((value) => value.split(",").map((s) => s.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, { error: "each node is host:port" })).min(1));
+  .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, { error: "each node is host:port" })).min(1))
+  .transform((nodes): ClusterNode[] =>
+    nodes.map((node) => {
+      const colon = node.lastIndexOf(":");
+      return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
+    }),
+  );
+
+/** One Redis Cluster seed, as ioredis' Cluster takes it. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
 
 /** Every variable, with its default. Names carry units. */
 export const configSchema = z.object({
@@ -138,7 +150,8 @@ export interface Config {
   port: number;
   host: string;
   redisUrl: string;
-  redisClusterNodes: string[] | undefined;
+  /** Cluster seeds from REDIS_CLUSTER_NODES; undefined = a single Redis at redisUrl. */
+  redisClusterNodes: ClusterNode[] | undefined;
   redisCommandTimeoutMs: number;
   keyPrefix: string;
   /** Undefined = open mode. */

@@ -28,6 +28,14 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ REDIS_URL: "http://x" })).toThrow(/Invalid REDIS_URL = "http:\/\/x": must be a redis:\/\//);
   });
 
+  it("turns REDIS_CLUSTER_NODES into host/port seeds and rejects a node without a port", () => {
+    expect(parseConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7000, redis-b:7001" }).redisClusterNodes).toEqual([
+      { host: "127.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+    ]);
+    expect(() => parseConfig({ REDIS_CLUSTER_NODES: "127.0.0.1" })).toThrow(/Invalid REDIS_CLUSTER_NODES = "127.0.0.1" at 0: each node is host:port/);
+  });
+
   it("names the bad rule of RATE_LIMIT_RULES", () => {
     const rules = JSON.stringify([{ name: "a", key: "ip", limit: 10, windowMs: 60000 }, { name: "b", key: "nope", limit: 1, windowMs: 1000 }]);
     expect(() => parseConfig({ RATE_LIMIT_RULES: rules })).toThrow(/Invalid RATE_LIMIT_RULES .* at 1\.key/);

@@ -36,8 +36,7 @@ export interface StartWorkerOptions {
 export function connectWorkerRedis(config: Config): Redis | Cluster {
   const options: RedisOptions = { maxRetriesPerRequest: null, connectionName: "taskgate-worker", retryStrategy: (n) => Math.min(n * 200, 2000) };
   if (config.redisClusterNodes) {
-    const nodes = config.redisClusterNodes.map((n) => ({ host: n.split(":")[0]!, port: Number(n.split(":")[1]) }));
-    return new Cluster(nodes, { redisOptions: options });
+    return new Cluster(config.redisClusterNodes, { redisOptions: options });
   }
   return new Redis(config.redisUrl, options);
 }

@@ -19,11 +19,7 @@ export function connectRedis(config: Config, name: string): RedisClient {
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   };
   if (config.redisClusterNodes) {
-    const nodes = config.redisClusterNodes.map((node) => {
-      const [host, port] = node.split(":") as [string, string];
-      return { host, port: Number(port) };
-    });
-    return new Cluster(nodes, { redisOptions: options, enableOfflineQueue: false });
+    return new Cluster(config.redisClusterNodes, { redisOptions: options, enableOfflineQueue: false });
   }
   return new Redis(config.redisUrl, options);
 }
