@@ -1,15 +1,16 @@
 /**
  * The blocked-request log as the monitoring API shows it, read through the rate limiter's
- * `readBlocked` (newest first, filtered, bounded scan).
+ * `scanBlocked` (newest first, filtered, bounded scan, paged by cursor).
  */
 import type { BlockedLogPage } from "@taskgate/shared";
-import { readBlocked, type ReadBlockedFilters } from "../rateLimit/index.js";
+import { scanBlocked, type ReadBlockedFilters } from "../rateLimit/index.js";
 import type { RedisClient } from "../redis/connect.js";
 
 /** Reads one page of the blocked log. */
 export async function readBlockedPage(redis: RedisClient, keyPrefix: string, filters: ReadBlockedFilters): Promise<BlockedLogPage> {
-  const entries = await readBlocked(redis, keyPrefix, filters);
+  const { entries, nextCursor } = await scanBlocked(redis, keyPrefix, filters);
   return {
+    nextCursor,
     entries: entries.map((entry) => ({
       at: new Date(entry.at),
       requestId: entry.requestId,

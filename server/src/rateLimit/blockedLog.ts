@@ -60,6 +60,18 @@ export interface ReadBlockedFilters {
   route?: string | undefined;
   /** Most stream entries examined before giving up on filling `limit`; default 10 000. */
   maxScan?: number | undefined;
+  /**
+   * `nextCursor` of the previous page: the read continues just below that stream id. Entries
+   * appended since do not shift the pages, unlike an offset would.
+   */
+  cursor?: string | undefined;
+}
+
+/** One page of the log, newest first. */
+export interface BlockedLogScan {
+  entries: BlockedLogEntry[];
+  /** Where the next (older) page starts; `null` when the scan reached the oldest entry in range. */
+  nextCursor: string | null;
 }
 
 /** Default of `maxEntries`, in entries. */
@@ -120,34 +132,47 @@ function matches(entry: BlockedLogEntry, filters: ReadBlockedFilters): boolean {
 }
 
 /**
- * Reads the log newest first: XREVRANGE between `until` and `since` in pages, filtering in
- * Node, until `limit` entries match or `maxScan` entries were examined (so a rare filter
- * cannot make one read walk an unbounded stream).
+ * Reads the log newest first: XREVRANGE between `until` (or just below `cursor`) and `since`
+ * in pages, filtering in Node, until `limit` entries match or `maxScan` entries were examined
+ * (so a rare filter cannot make one read walk an unbounded stream). `nextCursor` is the last
+ * id examined whenever the stream may hold more in range, even if this page came back short
+ * because of `maxScan`.
  */
-export async function readBlocked(redis: Redis | Cluster, keyPrefix: string, filters: ReadBlockedFilters = {}): Promise<BlockedLogEntry[]> {
+export async function scanBlocked(redis: Redis | Cluster, keyPrefix: string, filters: ReadBlockedFilters = {}): Promise<BlockedLogScan> {
   const key = redisKeys(keyPrefix).blockedLog();
   const limit = Math.min(Math.max(filters.limit ?? 100, 1), 1000);
   const maxScan = Math.max(filters.maxScan ?? DEFAULT_BLOCKED_LOG_MAX, 1);
   const filtered = filters.ip !== undefined || filters.userId !== undefined || filters.rule !== undefined || filters.route !== undefined;
   // A bare ms id means `<ms>-0` as a start and `<ms>-<max>` as an end: both bounds inclusive.
   const start = filters.since === undefined ? "-" : String(Math.max(0, Math.floor(filters.since)));
-  let end = filters.until === undefined ? "+" : String(Math.max(0, Math.floor(filters.until)));
+  let end = filters.cursor !== undefined ? `(${filters.cursor}` : filters.until === undefined ? "+" : String(Math.max(0, Math.floor(filters.until)));
 
   const found: BlockedLogEntry[] = [];
   let scanned = 0;
+  let lastExamined: string | null = null;
+  let exhausted = false;
   while (found.length < limit && scanned < maxScan) {
     // Without filters every entry counts, so ask for exactly what is missing.
     const count = Math.min(filtered ? PAGE_SIZE : limit - found.length, maxScan - scanned);
     const page = await redis.xrevrange(key, end, start, "COUNT", count);
     for (const [id, flat] of page) {
+      lastExamined = id;
       const entry = toEntry(id, flat);
       if (matches(entry, filters)) found.push(entry);
       if (found.length === limit) break;
     }
     scanned += page.length;
     const last = page.at(-1);
-    if (last === undefined || page.length < count) break;
+    if (last === undefined || page.length < count) {
+      exhausted = found.length < limit || lastExamined === last?.[0];
+      break;
+    }
     end = `(${last[0]}`; // exclusive: continue just past the last id read
   }
-  return found;
+  return { entries: found, nextCursor: exhausted ? null : lastExamined };
+}
+
+/** `scanBlocked` without the cursor: just the entries. */
+export async function readBlocked(redis: Redis | Cluster, keyPrefix: string, filters: ReadBlockedFilters = {}): Promise<BlockedLogEntry[]> {
+  return (await scanBlocked(redis, keyPrefix, filters)).entries;
 }

@@ -18,9 +18,11 @@ export { formatRateLimit, formatRateLimitHeaders, formatRateLimitPolicy, retryAf
 export {
   recordBlocked,
   readBlocked,
+  scanBlocked,
   DEFAULT_BLOCKED_LOG_MAX,
   type BlockedEntry,
   type BlockedLogEntry,
+  type BlockedLogScan,
   type ReadBlockedFilters,
   type RecordBlockedOptions,
 } from "./blockedLog.js";

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
-import { readBlocked, recordBlocked, type BlockedEntry } from "../../src/rateLimit/index.js";
+import { readBlocked, recordBlocked, scanBlocked, type BlockedEntry } from "../../src/rateLimit/index.js";
 import { connectTestRedis } from "../../../test/support/redis.js";
 import { sleep } from "./support.js";
 import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
@@ -77,6 +77,38 @@ describe("blocked log", () => {
     expect((await readBlocked(redis, prefix(), { ip: "9.9.9.9" })).map((e) => e.requestId)).toEqual(["rare"]);
     expect(await readBlocked(redis, prefix(), { ip: "9.9.9.9", maxScan: 100 })).toEqual([]);
     expect(await readBlocked(redis, prefix(), { limit: 1000 })).toHaveLength(451);
+  });
+
+  it("pages with a cursor: every entry once, in order, unshifted by entries appended meanwhile", async () => {
+    for (let i = 0; i < 25; i++) await recordBlocked(redis, prefix(), entry({ requestId: `r${i}`, userId: i % 2 === 0 ? "even" : "odd" }));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await scanBlocked(redis, prefix(), { limit: 10, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...page.entries.map((e) => e.requestId));
+      // A newer entry arriving between pages must not reappear in, or shift, the older pages.
+      if (pages === 0) await recordBlocked(redis, prefix(), entry({ requestId: "late" }));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `r${24 - i}`));
+
+    const evens = await scanBlocked(redis, prefix(), { userId: "even", limit: 5 });
+    expect(evens.entries.map((e) => e.requestId)).toEqual(["r24", "r22", "r20", "r18", "r16"]);
+    const rest = await scanBlocked(redis, prefix(), { userId: "even", limit: 100, cursor: evens.nextCursor! });
+    expect(rest.entries.map((e) => e.requestId)).toEqual(["r14", "r12", "r10", "r8", "r6", "r4", "r2", "r0"]);
+    expect(rest.nextCursor).toBeNull();
+  });
+
+  it("hands back a cursor when maxScan stops a filtered read early, so the caller can go on", async () => {
+    await recordBlocked(redis, prefix(), entry({ requestId: "rare", ip: "9.9.9.9" }));
+    for (let i = 0; i < 30; i++) await recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }));
+    const first = await scanBlocked(redis, prefix(), { ip: "9.9.9.9", maxScan: 20 });
+    expect(first.entries).toEqual([]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await scanBlocked(redis, prefix(), { ip: "9.9.9.9", maxScan: 20, cursor: first.nextCursor! });
+    expect(second.entries.map((e) => e.requestId)).toEqual(["rare"]);
+    expect(second.nextCursor).toBeNull();
   });
 
   it("caps the stream approximately at maxEntries", async () => {

@@ -54,6 +54,8 @@ export const blockedQueryInput = z
     rule: z.string().min(1).max(64).optional(),
     /** REST alias, e.g. `POST /jobs/email`. */
     route: z.string().min(1).max(256).optional(),
+    /** `nextCursor` of the previous page: continue with the entries older than it. */
+    cursor: z.string().regex(/^\d{1,20}-\d{1,20}$/, "must be a nextCursor from a previous page").optional(),
   })
   .prefault({});
 export type BlockedQueryInput = z.input<typeof blockedQueryInput>;
@@ -77,7 +79,11 @@ export const blockedRequest = z.object({
 export type BlockedRequest = z.infer<typeof blockedRequest>;
 
 /** The answer of `monitoring.blocked`: newest first. */
-export const blockedLogPage = z.object({ entries: z.array(blockedRequest) });
+export const blockedLogPage = z.object({
+  entries: z.array(blockedRequest),
+  /** Pass as `cursor` for the next (older) page; `null` when no older entry matches in range. */
+  nextCursor: z.string().nullable(),
+});
 export type BlockedLogPage = z.infer<typeof blockedLogPage>;
 
 /**
