@@ -5,6 +5,7 @@
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
+import { makeDeadJobs as makeBulkDeadJobs } from "../support/deadJobs.js";
 import { testConnection, type TestRedis } from "../support/redis.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
@@ -52,8 +53,9 @@ afterEach(async () => {
   smtp = undefined;
 });
 
-function emailData(subject: string): EmailJobData {
-  return { email: { to: ["someone@example.com"], subject, text: "body" }, requestId: `req-${subject}`, ownerId: USER_A.userId } as EmailJobData;
+/** Dead jobs owned by user A on the stack's queue (see test/support/deadJobs.ts). */
+function makeDeadJobs(s: TestStack, count: number, label: string): Promise<string[]> {
+  return makeBulkDeadJobs(s.prefix, count, label, USER_A.userId);
 }
 
 async function postEmail(s: TestStack, subject: string, to = "user@example.com"): Promise<string> {
@@ -84,27 +86,6 @@ function workerConnection(): TestRedis {
   return redis;
 }
 
-/**
- * Adds `count` email jobs on the stack's queue and kills each one with a plain BullMQ worker
- * whose processor throws UnrecoverableError. Returns the job ids in the order they were added.
- */
-async function makeDeadJobs(s: TestStack, count: number, label: string): Promise<string[]> {
-  const connection = workerConnection();
-  const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(s.prefix) });
-  const before = await queue.getFailedCount();
-  const jobs = await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: "send", data: emailData(`${label}-${i}`), opts: { attempts: 3 } })));
-  const worker = new Worker<EmailJobData>(
-    "email",
-    async () => {
-      throw new UnrecoverableError("recipient rejected: 550 5.1.1 user unknown");
-    },
-    { connection, prefix: bullPrefix(s.prefix), concurrency: 50 },
-  );
-  await pollUntil(() => queue.getFailedCount(), (n) => n >= before + count, 20_000);
-  await worker.close();
-  await queue.close();
-  return jobs.map((job) => job.id!);
-}
 
 describe("finding dead jobs", () => {
   it("lists a bounced job (SMTP 550 on RCPT) with the reason in words and nonRetryable: true", async () => {

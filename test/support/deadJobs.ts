@@ -1,0 +1,37 @@
+/**
+ * Dead jobs in bulk for tests: email jobs added straight to a stack's queue and failed for good
+ * by a plain BullMQ worker whose processor throws UnrecoverableError (no SMTP involved).
+ */
+import { Queue, UnrecoverableError, Worker } from "bullmq";
+import { bullPrefix, type EmailJobData } from "@taskgate/shared";
+import { testConnection } from "./redis.js";
+import { pollUntil } from "./stack.js";
+
+/** Job data as the API would have stored it, owned by `ownerId`. */
+export function emailData(subject: string, ownerId: string): EmailJobData {
+  return { email: { to: ["someone@example.com"], subject, text: "body" }, requestId: `req-${subject}`, ownerId } as EmailJobData;
+}
+
+/** Adds `count` jobs under key prefix `prefix` and waits until all are dead; returns their ids in the order added. */
+export async function makeDeadJobs(prefix: string, count: number, label: string, ownerId = "user-a"): Promise<string[]> {
+  const connection = testConnection();
+  const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(prefix) });
+  let worker: Worker<EmailJobData> | undefined;
+  try {
+    const before = await queue.getFailedCount();
+    const jobs = await queue.addBulk(Array.from({ length: count }, (_, i) => ({ name: "send", data: emailData(`${label}-${i}`, ownerId), opts: { attempts: 3 } })));
+    worker = new Worker<EmailJobData>(
+      "email",
+      async () => {
+        throw new UnrecoverableError("recipient rejected: 550 5.1.1 user unknown");
+      },
+      { connection, prefix: bullPrefix(prefix), concurrency: 50 },
+    );
+    await pollUntil(() => queue.getFailedCount(), (n) => n >= before + count, 20_000);
+    return jobs.map((job) => job.id!);
+  } finally {
+    await worker?.close();
+    await queue.close();
+    await connection.quit();
+  }
+}
