@@ -6,6 +6,7 @@ COPY shared/package.json shared/
 COPY server/package.json server/
 COPY worker/package.json worker/
 COPY client-sdk/package.json client-sdk/
+COPY dashboard/package.json dashboard/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev

@@ -16,9 +16,10 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ["shared/test/**/*.test.ts", "server/test/**/*.test.ts", "worker/test/**/*.test.ts", "client-sdk/test/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["dashboard/test/**/*.test.ts", "shared/test/**/*.test.ts", "server/test/**/*.test.ts", "worker/test/**/*.test.ts", "client-sdk/test/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    globalSetup: ["test/support/globalSetup.ts"],
   },
 });

@@ -1,11 +1,13 @@
 /**
  * `npm start`: the whole of Taskgate in one process — API and email worker — against
- * REDIS_URL, starting a private Redis when none answers. Ctrl-C stops everything cleanly.
+ * REDIS_URL, starting a private Redis when none answers, and building the admin dashboard
+ * (served at /admin) when its build is missing or stale. Ctrl-C stops everything cleanly.
  */
 import { assertApiConfig, ConfigError } from "@taskgate/shared";
 import { loadConfig } from "@taskgate/shared/load-config";
 import { createLogger, exitOnSignals, startApi } from "@taskgate/server";
 import { startWorker } from "@taskgate/worker";
+import { ensureDashboardBuilt } from "./lib/dashboardBuild.js";
 import { ensureRedis } from "./lib/ensureRedis.js";
 
 let config;
@@ -30,9 +32,11 @@ try {
 }
 if (redis.started) logger.warn({ redisUrl: redis.url, data: ".data/redis" }, "no Redis answered: started a private redis-server (stopped on exit)");
 
+if (config.dashboardEnabled && (await ensureDashboardBuilt())) logger.info("built the admin dashboard (dashboard/dist)");
+
 const api = await startApi(config, { logger: createLogger(config, "api") });
 const worker = await startWorker(config, { logger: createLogger(config, "worker") });
-logger.info(`Taskgate is up: API on ${api.url} (try GET ${api.url}/health), ${config.smtpUrl ? "mail via SMTP" : `mail to the dev outbox ${config.outboxDir}`}. Ctrl-C stops.`);
+logger.info(`Taskgate is up: API on ${api.url} (try GET ${api.url}/health; dashboard at ${api.url}/admin), ${config.smtpUrl ? "mail via SMTP" : `mail to the dev outbox ${config.outboxDir}`}. Ctrl-C stops.`);
 
 exitOnSignals(async () => {
   const [apiClean, workerClean] = await Promise.all([api.close(), worker.close()]);

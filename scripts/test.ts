@@ -5,6 +5,10 @@
  * the cluster (`TEST_REDIS_CLUSTER_NODES`: test/support/redis.ts switches every helper to it).
  * Exits non-zero when either pass fails; the last line sums both.
  *
+ * The browser tests (test/browser/) need Chromium at /usr/bin/chromium (or CHROMIUM_PATH). Where
+ * it is missing they are left out with a notice, so `npm test` passes on a machine with only
+ * Node and Redis; under CI (CI set) a missing Chromium is an error instead (.ci/run installs it).
+ *
  *   npm test                           both passes
  *   npm test -- <file filters>         both passes: the single one filtered, the cluster one over
  *                                      the files of its list that match
@@ -16,6 +20,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { startPrivateCluster, type PrivateCluster } from "./lib/cluster.js";
 import { ensureRedis, type EnsuredRedis } from "./lib/ensureRedis.js";
+import { CHROMIUM_PATH, chromiumAvailable } from "../test/support/browser.js";
 
 /** What the cluster pass runs: files, or folders whose test files all run. */
 const CLUSTER_SUITE = [
@@ -35,7 +40,7 @@ const CLUSTER_SUITE = [
 ];
 
 /** Test roots of vitest.config.ts. */
-const TEST_ROOTS = ["shared/test", "server/test", "worker/test", "client-sdk/test", "test"];
+const TEST_ROOTS = ["dashboard/test", "shared/test", "server/test", "worker/test", "client-sdk/test", "test"];
 
 /** vitest options that take the next argument as their value. */
 const OPTIONS_WITH_VALUE = new Set(["-t", "--testNamePattern", "--project", "--shard", "--bail", "--retry", "--maxWorkers", "--pool", "-c", "--config", "--dir", "-r", "--root", "--reporter", "--outputFile"]);
@@ -112,6 +117,19 @@ const baseEnv: NodeJS.ProcessEnv = { ...process.env };
 delete baseEnv.TEST_REDIS_CLUSTER_NODES;
 delete baseEnv.REDIS_CLUSTER_NODES;
 
+// Without Chromium the browser tests cannot run: leave them out and say so, except under CI.
+let browserNotice: string | undefined;
+const singlePassArgs = [...passArgs];
+if (!clusterOnly && !chromiumAvailable()) {
+  browserNotice = `Browser tests (test/browser/) not run: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH).`;
+  if (process.env.CI) {
+    console.error(`${browserNotice} Under CI they must run.`);
+    process.exit(1);
+  }
+  console.log(browserNotice);
+  singlePassArgs.push("--exclude", "test/browser/**");
+}
+
 const passes: PassResult[] = [];
 try {
   if (!clusterOnly) {
@@ -125,7 +143,7 @@ try {
       process.exit(1);
     }
     if (ensured.started) console.log(`No Redis answered at ${url}: started a private redis-server for the tests.`);
-    passes.push(await runPass("single Redis", passArgs, { ...baseEnv, REDIS_URL: url }, ".data/test-results.json"));
+    passes.push(await runPass("single Redis", singlePassArgs, { ...baseEnv, REDIS_URL: url }, ".data/test-results.json"));
     redis = undefined;
     await ensured.stop();
   }
@@ -160,6 +178,7 @@ try {
 // After a signal the handler exits once everything is stopped; otherwise plain closing lines that
 // any CI log reader understands, the last one summing both passes.
 if (!interrupted) {
+  if (browserNotice) console.log(browserNotice);
   for (const pass of passes) console.log(`${pass.name}: ${pass.passed} passed, ${pass.failed} failed (${pass.seconds} s)`);
   const sum = (key: "passed" | "failed") => passes.reduce((total, pass) => total + pass[key], 0);
   console.log(`${sum("passed")} passed, ${sum("failed")} failed`);

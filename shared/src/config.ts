@@ -102,6 +102,8 @@ export const configSchema = z.object({
   BLOCKED_LOG_MAX: int(1).default(10_000),
   /** Count every request in the Redis time buckets and Prometheus (`true` or `false`); default true. `false` removes that per-request cost (one pipelined Redis call). */
   METRICS_ENABLED: bool.default(true),
+  /** Serve the admin dashboard at `/admin` (`true` or `false`); default true. The page is static; its data still needs an admin key. */
+  DASHBOARD_ENABLED: bool.default(true),
   /** How long a per-minute counter bucket is kept after it ends, in ms; default 48 h. */
   METRICS_MINUTE_RETENTION_MS: int(60_000).default(48 * 3_600_000),
   /** How long a per-hour counter bucket is kept after it ends, in ms; default 30 days. */
@@ -164,6 +166,8 @@ export interface Config {
   blockedLogMax: number;
   /** Whether requests are counted (Redis buckets, Prometheus). */
   metricsEnabled: boolean;
+  /** Whether `/admin` serves the dashboard. */
+  dashboardEnabled: boolean;
   /** Retention of per-minute counter buckets after they end, in ms. */
   metricsMinuteRetentionMs: number;
   /** Retention of per-hour counter buckets after they end, in ms. */
@@ -242,6 +246,7 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     idempotencyLeaseMs: e.IDEMPOTENCY_LEASE_MS,
     blockedLogMax: e.BLOCKED_LOG_MAX,
     metricsEnabled: e.METRICS_ENABLED,
+    dashboardEnabled: e.DASHBOARD_ENABLED,
     metricsMinuteRetentionMs: e.METRICS_MINUTE_RETENTION_MS,
     metricsHourRetentionMs: e.METRICS_HOUR_RETENTION_MS,
     metricsFlushMs: e.METRICS_FLUSH_MS,

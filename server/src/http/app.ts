@@ -4,6 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
+import { mountDashboard } from "../dashboard/mountDashboard.js";
 import type { ServerDeps } from "../deps.js";
 import { NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
 import { createMetricsEndpoint, observeRequests } from "../observability/index.js";
@@ -56,6 +57,9 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
 
   // Open like /health: the OpenAPI document of the REST aliases and a page rendering it.
   mountOpenApi(app, appRouter);
+
+  // The admin dashboard's static files; its data comes from the admin procedures like any client's.
+  if (deps.config.dashboardEnabled) mountDashboard(app, deps.logger);
 
   mountRestAliases(app, appRouter, deps.keyLookup, deps.logger);
 

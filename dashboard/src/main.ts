@@ -1,0 +1,113 @@
+/**
+ * The Taskgate admin dashboard. Asks for an admin API key once (kept in session storage), checks
+ * it, then shows queues, traffic, dead jobs and blocked requests, refreshed every few seconds.
+ */
+import { createDashboardClient, describeError, isKeyError, type TaskgateClient } from "./api.js";
+import { h, replaceChildren } from "./dom.js";
+import { formatClock } from "./format.js";
+import type { Panel, PanelContext } from "./panel.js";
+import { createBlockedPanel } from "./panels/blocked.js";
+import { createDeadJobsPanel } from "./panels/deadJobs.js";
+import { createQueuesPanel } from "./panels/queues.js";
+import { createTrafficPanel } from "./panels/traffic.js";
+import { REFRESH_MS, startPolling } from "./poller.js";
+import { forgetKey, storedKey, storeKey } from "./session.js";
+
+const root = document.getElementById("app") as HTMLElement;
+
+function showSignIn(message?: string): void {
+  const input = h("input", { type: "password", name: "apiKey", autocomplete: "off", required: true, "aria-label": "Admin API key", "data-testid": "key-input" });
+  const form = h(
+    "form",
+    { class: "sign-in", "data-testid": "sign-in" },
+    h("h1", {}, "Taskgate admin"),
+    h("p", {}, "Enter an admin API key. It is kept in this tab's session storage only, and sent as a Bearer token."),
+    message ? h("p", { class: "error", role: "alert", "data-testid": "sign-in-error" }, message) : null,
+    input,
+    h("button", { type: "submit", "data-testid": "key-submit" }, "Open dashboard"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    storeKey(input.value.trim());
+    void open(input.value.trim());
+  });
+  replaceChildren(root, form);
+  input.focus();
+}
+
+/** Checks the key with one admin call before showing anything; a bad key goes back to sign-in with the reason. */
+async function open(key: string): Promise<void> {
+  const client = createDashboardClient(key);
+  try {
+    await client.monitoring.queues();
+  } catch (error) {
+    if (isKeyError(error)) forgetKey();
+    showSignIn(describeError(error));
+    return;
+  }
+  showDashboard(client);
+}
+
+function showDashboard(client: TaskgateClient): void {
+  const banner = h("div", { class: "banner", role: "status", "aria-live": "polite", "data-testid": "banner", hidden: true });
+  const updated = h("span", { class: "muted", "data-testid": "updated" });
+  const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
+  let stop = () => {};
+  let bannerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const notify = (message: string, kind: "ok" | "error" = "ok") => {
+    banner.textContent = message;
+    banner.className = `banner ${kind}`;
+    banner.hidden = false;
+    clearTimeout(bannerTimer);
+    if (kind === "ok") bannerTimer = setTimeout(() => (banner.hidden = true), 6000);
+  };
+  const fail = (error: unknown) => {
+    if (isKeyError(error)) {
+      stop();
+      forgetKey();
+      showSignIn(describeError(error));
+      return;
+    }
+    notify(`Could not load: ${describeError(error)}`, "error");
+  };
+  const ctx: PanelContext = { client, notify, fail, now: () => Date.now() };
+
+  const deadJobsArea = h("div", {});
+  const deadPanels = new Map<string, Panel>();
+  const queues = createQueuesPanel(ctx, (names) => {
+    for (const name of names) {
+      if (deadPanels.has(name)) continue;
+      const panel = createDeadJobsPanel(ctx, name);
+      deadPanels.set(name, panel);
+      deadJobsArea.append(panel.element);
+      void panel.refresh().catch(fail);
+    }
+  });
+  const traffic = createTrafficPanel(ctx);
+  const blocked = createBlockedPanel(ctx);
+
+  signOut.addEventListener("click", () => {
+    stop();
+    forgetKey();
+    showSignIn();
+  });
+  replaceChildren(
+    root,
+    h("header", {}, h("h1", {}, "Taskgate admin"), h("div", { class: "header-side" }, updated, signOut)),
+    banner,
+    h("main", {}, queues.element, traffic.element, deadJobsArea, blocked.element),
+  );
+
+  stop = startPolling(async () => {
+    const results = await Promise.allSettled([queues, traffic, blocked, ...deadPanels.values()].map((panel) => panel.refresh()));
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
+    if (failure) return fail(failure.reason);
+    if (banner.classList.contains("error")) banner.hidden = true;
+    updated.textContent = `Updated ${formatClock(new Date())} · every ${REFRESH_MS / 1000} s`;
+  });
+}
+
+const key = storedKey();
+if (key) void open(key);
+else showSignIn();

@@ -1,0 +1,110 @@
+/**
+ * Blocked requests: the newest entries of the blocked log, filterable by user, IP, rule and
+ * route, 50 at a time with "Load older" (cursor-paged, so a 10 000-entry log is never loaded at
+ * once). The newest page refreshes on its own; older pages stay put while someone reads them.
+ */
+import type { BlockedEntry } from "../api.js";
+import { h, replaceChildren } from "../dom.js";
+import { formatClock, formatDuration } from "../format.js";
+import type { Panel, PanelContext } from "../panel.js";
+
+/** Entries per page. */
+export const BLOCKED_PAGE_SIZE = 50;
+
+const FILTERS = [
+  { name: "userId", label: "User" },
+  { name: "ip", label: "IP" },
+  { name: "rule", label: "Rule" },
+  { name: "route", label: "Route", placeholder: "POST /jobs/email" },
+] as const;
+type FilterName = (typeof FILTERS)[number]["name"];
+
+export function createBlockedPanel(ctx: PanelContext): Panel {
+  let filters: Partial<Record<FilterName, string>> = {};
+  let entries: BlockedEntry[] = [];
+  let nextCursor: string | null = null;
+  let pagesShown = 0;
+
+  const inputs = new Map<FilterName, HTMLInputElement>();
+  const form = h(
+    "form",
+    { class: "filters", "data-testid": "blocked-filters" },
+    ...FILTERS.map((filter) => {
+      const input = h("input", { name: filter.name, type: "search", autocomplete: "off", placeholder: "placeholder" in filter ? filter.placeholder : "any" });
+      inputs.set(filter.name, input);
+      return h("label", {}, filter.label, input);
+    }),
+    h("button", { type: "submit" }, "Filter"),
+    h("button", { type: "reset", class: "secondary" }, "Clear"),
+  );
+  const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+  const older = h("button", { type: "button", class: "secondary", "data-testid": "blocked-older" }, "Load older");
+  const status = h("span", { class: "muted" });
+  const element = h(
+    "section",
+    { id: "blocked", "aria-labelledby": "blocked-title", "data-testid": "blocked" },
+    h("h2", { id: "blocked-title" }, "Blocked requests"),
+    form,
+    body,
+    h("div", { class: "pager" }, status, older),
+  );
+
+  const load = async (cursor: string | undefined) => {
+    const page = await ctx.client.monitoring.blocked({ limit: BLOCKED_PAGE_SIZE, ...filters, ...(cursor === undefined ? {} : { cursor }) });
+    entries = cursor === undefined ? page.entries : [...entries, ...page.entries];
+    nextCursor = page.nextCursor;
+    pagesShown = cursor === undefined ? 1 : pagesShown + 1;
+    render();
+  };
+
+  function row(entry: BlockedEntry): HTMLElement {
+    return h(
+      "tr",
+      { "data-request-id": entry.requestId },
+      h("td", { title: entry.at.toISOString() }, formatClock(entry.at)),
+      h("td", {}, entry.route),
+      h("td", {}, entry.rule),
+      h("td", {}, `${entry.limit} / ${formatDuration(entry.windowMs)}`),
+      h("td", {}, entry.userId ?? "—"),
+      h("td", {}, entry.ip),
+      h("td", {}, formatDuration(entry.retryAfterMs)),
+      h("td", { class: "mono" }, entry.requestId),
+    );
+  }
+
+  function render(): void {
+    if (entries.length === 0) replaceChildren(body, h("p", { class: "muted", "data-testid": "blocked-empty" }, "No blocked requests match."));
+    else
+      replaceChildren(
+        body,
+        h(
+          "table",
+          { "data-testid": "blocked-table" },
+          h("thead", {}, h("tr", {}, ...["Time", "Route", "Rule", "Limit", "User", "IP", "Retry after", "Request id"].map((label) => h("th", {}, label)))),
+          h("tbody", {}, ...entries.map(row)),
+        ),
+      );
+    older.disabled = nextCursor === null;
+    status.textContent = `${entries.length} shown${pagesShown > 1 ? " · auto-refresh paused while older entries are shown (Filter to go back to the newest)" : ""}`;
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    filters = {};
+    for (const [name, input] of inputs) if (input.value.trim() !== "") filters[name] = input.value.trim();
+    void load(undefined).catch(ctx.fail);
+  });
+  form.addEventListener("reset", () => {
+    filters = {};
+    void Promise.resolve().then(() => load(undefined)).catch(ctx.fail);
+  });
+  older.addEventListener("click", () => {
+    if (nextCursor !== null) void load(nextCursor).catch(ctx.fail);
+  });
+
+  return {
+    element,
+    // Only the newest page refreshes by itself: replacing older pages would pull them from under the reader.
+    refresh: () => (pagesShown > 1 ? Promise.resolve() : load(undefined)),
+  };
+}

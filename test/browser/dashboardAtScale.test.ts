@@ -1,0 +1,84 @@
+/**
+ * The dashboard with 1 000 dead jobs and 10 000 blocked-log entries: it loads one page of each
+ * (20 dead jobs, 50 blocked entries), pages through them, and never loads the whole set.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordBlocked } from "../../server/src/rateLimit/index.js";
+import { launchChromium } from "../support/browser.js";
+import { makeDeadJobs } from "../support/deadJobs.js";
+import { connectTestRedis } from "../support/redis.js";
+import { ADMIN, API_KEYS_JSON, startStack, type TestStack } from "../support/stack.js";
+
+const DEAD_JOBS = 1000;
+const BLOCKED_ENTRIES = 10_000;
+const WAIT_MS = 15_000;
+
+let stack: TestStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { API_KEYS: API_KEYS_JSON }, worker: false });
+  await makeDeadJobs(stack.prefix, DEAD_JOBS, "bulk");
+  const redis = connectTestRedis();
+  try {
+    for (let start = 0; start < BLOCKED_ENTRIES; start += 500) {
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          recordBlocked(redis, stack.prefix, { at: Date.now(), requestId: `bulk-${start + i}`, ip: "10.0.0.9", userId: "flood", route: "POST /jobs/email", rule: "email-per-user", limit: 60, windowMs: 60_000, retryAfterMs: 1000 }),
+        ),
+      );
+    }
+  } finally {
+    await redis.quit();
+  }
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+describe("dashboard at 1 000 dead jobs and 10 000 blocked entries", () => {
+  it("shows one page of each and pages through them", async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const listCalls: string[] = [];
+    page.on("request", (request) => {
+      if (/\/trpc\/(deadJobs\.list|monitoring\.blocked)\?/.test(request.url())) listCalls.push(request.url());
+    });
+    await page.goto(`${stack.url}/admin`);
+    await page.getByTestId("key-input").fill(ADMIN.key);
+    await page.getByTestId("key-submit").click();
+
+    const deadRows = page.locator("[data-testid=dead-table] tbody tr");
+    await deadRows.first().waitFor({ timeout: WAIT_MS });
+    expect(await deadRows.count()).toBe(20);
+    const section = page.getByTestId("dead-jobs-email");
+    expect(await section.locator("h2").textContent()).toContain(`(${DEAD_JOBS})`);
+    const firstPage = await deadRows.evaluateAll((rows) => rows.map((row) => row.getAttribute("data-job-id")));
+
+    await page.getByTestId("dead-older").click();
+    await section.getByText(`21–40 of ${DEAD_JOBS}`).waitFor({ timeout: WAIT_MS });
+    const secondPage = await deadRows.evaluateAll((rows) => rows.map((row) => row.getAttribute("data-job-id")));
+    expect(secondPage).toHaveLength(20);
+    expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+    await page.getByTestId("dead-newer").click();
+    await section.getByText(`1–20 of ${DEAD_JOBS}`).waitFor({ timeout: WAIT_MS });
+
+    const blockedRows = page.locator("[data-testid=blocked-table] tbody tr");
+    await blockedRows.first().waitFor({ timeout: WAIT_MS });
+    expect(await blockedRows.count()).toBe(50);
+    expect(await blockedRows.first().getAttribute("data-request-id")).toBe(`bulk-${BLOCKED_ENTRIES - 1}`);
+    await page.getByTestId("blocked-older").click();
+    await page.locator("[data-testid=blocked-table] tbody tr:nth-child(100)").waitFor({ timeout: WAIT_MS });
+    expect(await blockedRows.count()).toBe(100);
+    expect(await blockedRows.nth(99).getAttribute("data-request-id")).toBe(`bulk-${BLOCKED_ENTRIES - 100}`);
+
+    // Every list call asked for one page, never for everything.
+    const limits = listCalls.map((url) => Number(/"limit":(\d+)/.exec(decodeURIComponent(url))?.[1]));
+    expect(limits.length).toBeGreaterThan(0);
+    expect(limits.every((limit) => limit === 20 || limit === 50), listCalls.map(decodeURIComponent).join("\n")).toBe(true);
+    await page.close();
+  });
+});
