@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { dashboardBuildIsStale } from "../../scripts/lib/dashboardBuild.js";
 import { ensureRedis, noRedisMessage, redisAnswers } from "../../scripts/lib/ensureRedis.js";
 import { freePort, spawnEntry, waitForHttp, type RunningProcess } from "../support/processes.js";
 import { pollUntil } from "../support/stack.js";
@@ -24,6 +25,9 @@ describe("npm start (the all-in-one main job)", () => {
     await waitForHttp(`${url}/health/live`, start, 30_000);
     expect(start.output()).toMatch(/started a private redis-server/);
     expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: "ok", redis: "up" });
+    const dashboard = await fetch(`${url}/admin/`);
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain("<title>Taskgate admin</title>");
 
     const res = await fetch(`${url}/jobs/email`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: "dev@example.com", subject: "Hello outbox", text: "Readable." }) });
     expect(res.status).toBe(202);
@@ -39,6 +43,29 @@ describe("npm start (the all-in-one main job)", () => {
     start.child.kill("SIGINT");
     expect(await start.exited).toBe(0);
     expect(await redisAnswers(redisUrl, 500)).toBe(false);
+  });
+
+  it("rebuilds the dashboard only when its build is missing or older than a source file", () => {
+    const root = mkdtempSync(join(tmpdir(), "taskgate-dashboard-"));
+    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+    const age = (path: string, secondsAgo: number) => utimesSync(join(root, path), Date.now() / 1000 - secondsAgo, Date.now() / 1000 - secondsAgo);
+    const write = (path: string, secondsAgo: number) => {
+      mkdirSync(join(root, path, ".."), { recursive: true });
+      writeFileSync(join(root, path), "x");
+      age(path, secondsAgo);
+      // Folders count too (a deleted source changes its folder), so age the ones just touched.
+      for (let dir = join(path, ".."); dir !== "."; dir = join(dir, "..")) age(dir, 200);
+    };
+    write("dashboard/src/panels/queues.ts", 100);
+    write("client-sdk/src/client.ts", 100);
+    expect(dashboardBuildIsStale(root)).toBe(true); // never built
+    write("dashboard/dist/index.html", 50);
+    expect(dashboardBuildIsStale(root)).toBe(false);
+    write("client-sdk/src/client.ts", 10); // the SDK it bundles changed
+    expect(dashboardBuildIsStale(root)).toBe(true);
+    write("dashboard/dist/index.html", 5);
+    write("dashboard/src/panels/queues.ts", 1); // a page source changed, deep in a folder
+    expect(dashboardBuildIsStale(root)).toBe(true);
   });
 
   it("explains both fixes when no Redis answers and redis-server is not installed", async () => {

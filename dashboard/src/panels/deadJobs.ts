@@ -77,7 +77,7 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
       h("td", {}, to),
       h("td", {}, subject),
       h("td", { class: "reason" }, job.failedReason, job.nonRetryable ? h("span", { class: "badge" }, "permanent") : null),
-      h("td", { class: "num" }, job.attempts.length),
+      h("td", { class: "num", title: `${job.attempts.length} failed attempt(s) recorded across runs` }, job.attemptsMade),
       h("td", { title: job.failedAt.toISOString() }, formatAge(job.failedAt, ctx.now())),
       h("td", { class: "row-actions" }, retry, remove),
     );
