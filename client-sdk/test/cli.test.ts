@@ -114,6 +114,18 @@ describe("taskgate-admin", () => {
     const json = JSON.parse((await cli(["blocked", "--json", "--rule", "status-burst"])).stdout) as { entries: Array<{ rule: string; at: string }> };
     expect(json.entries).toEqual([expect.objectContaining({ rule: "status-burst", at: expect.stringMatching(/Z$/) })]);
     expect((await cli(["blocked", "--rule", "no-such-rule"])).stdout).toBe("No blocked requests match.\n");
+
+    // Pages: a second denial, then one entry per page, the cursor printed for the older one.
+    await expect(user.jobs.status({ queue: "email", jobId })).rejects.toMatchObject({ code: "RATE_LIMITED" });
+    await pollUntil(() => admin.monitoring.blocked({ rule: "status-burst" }), (page) => page.entries.length === 2);
+    const newest = await cli(["blocked", "--rule", "status-burst", "--limit", "1", "--json"]);
+    const first = JSON.parse(newest.stdout) as { entries: Array<{ requestId: string }>; nextCursor: string };
+    const older = await cli(["blocked", "--rule", "status-burst", "--limit", "1"]);
+    expect(older.stdout).toContain(`Older entries: --cursor ${first.nextCursor}`);
+    const second = JSON.parse((await cli(["blocked", "--rule", "status-burst", "--cursor", first.nextCursor, "--json"])).stdout) as { entries: Array<{ requestId: string }>; nextCursor: null };
+    expect(second.entries).toHaveLength(1);
+    expect(second.entries[0]!.requestId).not.toBe(first.entries[0]!.requestId);
+    expect(second.nextCursor).toBeNull();
   });
 
   it("exits 1 printing the error code: FORBIDDEN for a non-admin key, UNAUTHORIZED for an unknown one", async () => {

@@ -143,6 +143,7 @@ export async function blocked(ctx: CommandContext): Promise<void> {
     route: stringOption(ctx, "route"),
     since: stringOption(ctx, "since"),
     until: stringOption(ctx, "until"),
+    cursor: stringOption(ctx, "cursor"),
   };
   const input = Object.fromEntries(Object.entries(filters).filter(([, value]) => value !== undefined));
   const page = await ctx.client.monitoring.blocked(input);
@@ -151,4 +152,5 @@ export async function blocked(ctx: CommandContext): Promise<void> {
   const rows = page.entries.map((entry) => [time(entry.at), entry.rule, entry.route, entry.ip, entry.userId ?? "-", duration(entry.retryAfterMs), entry.requestId]);
   ctx.out(table(["TIME", "RULE", "ROUTE", "IP", "USER", "RETRY AFTER", "REQUEST ID"], rows));
   ctx.out(`\n${page.entries.length} blocked request${page.entries.length === 1 ? "" : "s"}, newest first.`);
+  if (page.nextCursor) ctx.out(`Older entries: --cursor ${page.nextCursor}`);
 }

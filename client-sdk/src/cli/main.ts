@@ -81,7 +81,7 @@ const COMMANDS: Record<string, Command> = {
   },
   blocked: {
     summary: "requests the rate limiter blocked, newest first",
-    usage: "blocked [--rule <name>] [--ip <ip>] [--user <id>] [--route <route>] [--since <t>] [--until <t>] [--limit <n>]",
+    usage: "blocked [--rule <name>] [--ip <ip>] [--user <id>] [--route <route>] [--since <t>] [--until <t>] [--limit <n>] [--cursor <c>]",
     options: {
       rule: { type: "string" },
       ip: { type: "string" },
@@ -90,8 +90,9 @@ const COMMANDS: Record<string, Command> = {
       since: { type: "string" },
       until: { type: "string" },
       limit: { type: "string" },
+      cursor: { type: "string" },
     },
-    help: `  --rule <name>        only this rate-limit rule\n  --ip <ip>            only this client IP\n  --user <id>          only this user id\n  --route <route>      only this route, e.g. "POST /jobs/email"\n  --since, --until <t> time range: ISO 8601 or epoch ms\n  --limit <n>          most entries, 1-1000 (default 100)`,
+    help: `  --rule <name>        only this rate-limit rule\n  --ip <ip>            only this client IP\n  --user <id>          only this user id\n  --route <route>      only this route, e.g. "POST /jobs/email"\n  --since, --until <t> time range: ISO 8601 or epoch ms\n  --limit <n>          most entries, 1-1000 (default 100)\n  --cursor <c>         go on with older entries, from the cursor the previous page printed`,
     run: blocked,
   },
 };

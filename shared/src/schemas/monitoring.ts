@@ -81,7 +81,10 @@ export type BlockedRequest = z.infer<typeof blockedRequest>;
 /** The answer of `monitoring.blocked`: newest first. */
 export const blockedLogPage = z.object({
   entries: z.array(blockedRequest),
-  /** Pass as `cursor` for the next (older) page; `null` when no older entry matches in range. */
+  /**
+   * Pass as `cursor` for the next (older) page; `null` once the read reached the oldest entry in
+   * range. A cursor may lead to an empty page when no older entry matches.
+   */
   nextCursor: z.string().nullable(),
 });
 export type BlockedLogPage = z.infer<typeof blockedLogPage>;
