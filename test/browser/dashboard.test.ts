@@ -112,7 +112,7 @@ describe("admin dashboard in a browser", () => {
     await page.close();
   });
 
-  it("shows the blocked request and filters the log by user", async () => {
+  it("shows the blocked request and filters the log by user, rule, IP and route", async () => {
     const page = await browser.newPage();
     await signIn(page, ADMIN.key);
     const blockedRow = page.locator(`[data-testid=blocked-table] tr[data-request-id="${blockedRequestId}"]`);
@@ -130,6 +130,17 @@ describe("admin dashboard in a browser", () => {
     await filters.locator("input[name=userId]").fill(USER_B.userId);
     await filters.locator("input[name=rule]").fill("one-email-a-minute");
     await filters.getByRole("button", { name: "Filter" }).click();
+    await blockedRow.waitFor({ timeout: WAIT_MS });
+
+    await filters.getByRole("button", { name: "Clear" }).click();
+    await filters.locator("input[name=ip]").fill("127.0.0.1");
+    await filters.locator("input[name=route]").fill("POST /jobs/email");
+    await filters.getByRole("button", { name: "Filter" }).click();
+    await blockedRow.waitFor({ timeout: WAIT_MS });
+    await filters.locator("input[name=ip]").fill("10.9.9.9");
+    await filters.getByRole("button", { name: "Filter" }).click();
+    await page.getByTestId("blocked-empty").waitFor({ timeout: WAIT_MS });
+    await filters.getByRole("button", { name: "Clear" }).click();
     await blockedRow.waitFor({ timeout: WAIT_MS });
 
     // It refreshes on its own: a request blocked now appears without any click.

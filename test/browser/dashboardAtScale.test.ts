@@ -1,6 +1,7 @@
 /**
  * The dashboard with 1 000 dead jobs and 10 000 blocked-log entries: it loads one page of each
- * (20 dead jobs, 50 blocked entries), pages through them, and never loads the whole set.
+ * (20 dead jobs, 50 blocked entries), pages through them, and never loads the whole set; then
+ * deletes one dead job and retries all the others from the page.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 describe("dashboard at 1 000 dead jobs and 10 000 blocked entries", () => {
-  it("shows one page of each and pages through them", async () => {
+  it("shows one page of each, pages through them, deletes one and retries all", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const listCalls: string[] = [];
     page.on("request", (request) => {
@@ -74,6 +75,21 @@ describe("dashboard at 1 000 dead jobs and 10 000 blocked entries", () => {
     await page.locator("[data-testid=blocked-table] tbody tr:nth-child(100)").waitFor({ timeout: WAIT_MS });
     expect(await blockedRows.count()).toBe(100);
     expect(await blockedRows.nth(99).getAttribute("data-request-id")).toBe(`bulk-${BLOCKED_ENTRIES - 100}`);
+
+    // Delete one (after confirming): it leaves the table and the total.
+    const doomed = await deadRows.first().getAttribute("data-job-id");
+    await deadRows.first().getByTestId("row-delete").click();
+    await page.getByTestId("confirm-button").click();
+    await page.locator(`[data-testid=dead-table] tr[data-job-id="${doomed}"]`).waitFor({ state: "detached", timeout: WAIT_MS });
+    await section.locator("h2", { hasText: `(${DEAD_JOBS - 1})` }).waitFor({ timeout: WAIT_MS });
+    expect(await stack.api.deps.queues.email.getJob(doomed!)).toBeUndefined();
+
+    // Retry all (after confirming): every dead job goes back to waiting (no worker runs here).
+    await page.getByTestId("retry-all").click();
+    await page.getByTestId("confirm-button").click();
+    await page.getByTestId("dead-empty").waitFor({ timeout: WAIT_MS });
+    expect(await stack.api.deps.queues.email.getFailedCount()).toBe(0);
+    expect(await stack.api.deps.queues.email.getWaitingCount()).toBe(DEAD_JOBS - 1);
 
     // Every list call asked for one page, never for everything.
     const limits = listCalls.map((url) => Number(/"limit":(\d+)/.exec(decodeURIComponent(url))?.[1]));

@@ -49,8 +49,12 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
     h("div", { class: "pager" }, status, older),
   );
 
+  /** Numbers the loads, so an answer overtaken by a newer load (a filter applied meanwhile) is dropped. */
+  let loads = 0;
   const load = async (cursor: string | undefined) => {
+    const ticket = ++loads;
     const page = await ctx.client.monitoring.blocked({ limit: BLOCKED_PAGE_SIZE, ...filters, ...(cursor === undefined ? {} : { cursor }) });
+    if (ticket !== loads) return;
     entries = cursor === undefined ? page.entries : [...entries, ...page.entries];
     nextCursor = page.nextCursor;
     pagesShown = cursor === undefined ? 1 : pagesShown + 1;

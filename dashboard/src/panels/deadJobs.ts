@@ -33,14 +33,19 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
     h("div", { class: "pager" }, newer, position, older),
   );
 
+  /** Numbers the loads, so an answer overtaken by a newer load (a page turned meanwhile) is dropped. */
+  let loads = 0;
   const refresh = async () => {
+    const ticket = ++loads;
     const cursor = cursors[pageIndex];
     let next = await ctx.client.deadJobs.list({ queue: queueName, limit: DEAD_JOBS_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) });
+    if (ticket !== loads) return;
     if (next.jobs.length === 0 && pageIndex > 0) {
       // Retries and deletes emptied this page: fall back to the newest one.
       cursors.length = 1;
       pageIndex = 0;
       next = await ctx.client.deadJobs.list({ queue: queueName, limit: DEAD_JOBS_PAGE_SIZE });
+      if (ticket !== loads) return;
     }
     page = next;
     render();
