@@ -18,9 +18,12 @@ export type BlockedEntry = BlockedPage["entries"][number];
 export type RequestMetrics = Output<TaskgateClient["monitoring"]["requestMetrics"]>;
 export type BlockedMetrics = Output<TaskgateClient["monitoring"]["blockedMetrics"]>;
 
-/** A client for the API this page was served by. One attempt per call: the page refreshes on its own anyway. */
-export function createDashboardClient(apiKey: string): TaskgateClient {
-  return createClient({ baseUrl: window.location.origin, apiKey, retry: { attempts: 1 } });
+/**
+ * A client for the API this page was served by; without a key, for a server in open mode. One
+ * attempt per call: the page refreshes on its own anyway.
+ */
+export function createDashboardClient(apiKey: string | undefined): TaskgateClient {
+  return createClient({ baseUrl: window.location.origin, ...(apiKey === undefined ? {} : { apiKey }), retry: { attempts: 1 } });
 }
 
 /** True when the key itself is the problem (unknown, or not an admin's): retrying cannot help. */

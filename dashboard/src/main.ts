@@ -1,6 +1,7 @@
 /**
  * The Taskgate admin dashboard. Asks for an admin API key once (kept in session storage), checks
- * it, then shows queues, traffic, dead jobs and blocked requests, refreshed every few seconds.
+ * it, then shows queues, traffic, dead jobs and blocked requests, refreshed every few seconds. A
+ * server in open mode needs no key, and the page says so.
  */
 import { createDashboardClient, describeError, isKeyError, type TaskgateClient } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
@@ -45,10 +46,26 @@ async function open(key: string): Promise<void> {
     showSignIn(describeError(error));
     return;
   }
-  showDashboard(client);
+  showDashboard(client, false);
 }
 
-function showDashboard(client: TaskgateClient): void {
+/**
+ * Without a stored key: a server in open mode (API_KEYS unset, e.g. `npm start` on a laptop)
+ * answers admin calls without one, so the page opens at once and says why; any other server
+ * answers 401 and the page asks for a key.
+ */
+async function start(): Promise<void> {
+  const client = createDashboardClient(undefined);
+  try {
+    await client.monitoring.queues();
+  } catch (error) {
+    showSignIn(isKeyError(error) ? undefined : describeError(error));
+    return;
+  }
+  showDashboard(client, true);
+}
+
+function showDashboard(client: TaskgateClient, openMode: boolean): void {
   const banner = h("div", { class: "banner", role: "status", "aria-live": "polite", "data-testid": "banner", hidden: true });
   const updated = h("span", { class: "muted", "data-testid": "updated" });
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
@@ -92,9 +109,13 @@ function showDashboard(client: TaskgateClient): void {
     forgetKey();
     showSignIn();
   });
+  const openModeNotice = openMode
+    ? h("p", { class: "banner warn", role: "note", "data-testid": "open-mode" }, "Open mode: API_KEYS is not set, so this page and every admin path are open to anyone who can reach this server.")
+    : null;
   replaceChildren(
     root,
-    h("header", {}, h("h1", {}, "Taskgate admin"), h("div", { class: "header-side" }, updated, signOut)),
+    h("header", {}, h("h1", {}, "Taskgate admin"), h("div", { class: "header-side" }, updated, openMode ? null : signOut)),
+    openModeNotice,
     banner,
     h("main", {}, queues.element, traffic.element, deadJobsArea, blocked.element),
   );
@@ -110,4 +131,4 @@ function showDashboard(client: TaskgateClient): void {
 
 const key = storedKey();
 if (key) void open(key);
-else showSignIn();
+else void start();

@@ -150,6 +150,29 @@ describe("admin dashboard in a browser", () => {
     await page.close();
   });
 
+  it("opens without a key on a server in open mode, and says that everything is open", async () => {
+    const open = await startStack({ worker: false });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${open.url}/admin`);
+      await page.getByTestId("open-mode").waitFor({ timeout: WAIT_MS });
+      await page.getByTestId("queue-email").waitFor({ timeout: WAIT_MS });
+      expect(await page.getByTestId("sign-in").count()).toBe(0);
+      await page.close();
+    } finally {
+      await open.close();
+    }
+  });
+
+  it("asks for a key, without an error, when the server has API keys", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.url}/admin`);
+    await page.getByTestId("sign-in").waitFor({ timeout: WAIT_MS });
+    expect(await page.getByTestId("sign-in-error").count()).toBe(0);
+    expect(await page.getByTestId("open-mode").count()).toBe(0);
+    await page.close();
+  });
+
   it("shows a non-admin key an error message and no data", async () => {
     const page = await browser.newPage();
     await signIn(page, USER_A.key);
