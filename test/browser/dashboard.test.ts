@@ -62,6 +62,12 @@ async function signIn(page: Page, key: string): Promise<void> {
 describe("admin dashboard in a browser", () => {
   it("shows a dead job, opens it, retries it once its cause is fixed, and it leaves the list", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Script errors and anything the Content-Security-Policy refused would show up here.
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
     await signIn(page, ADMIN.key);
 
     const row = page.locator(`[data-testid=dead-table] tr[data-job-id="${deadJobId}"]`);
@@ -109,6 +115,7 @@ describe("admin dashboard in a browser", () => {
       (state) => state === "completed",
     );
     expect(status.at(-1)).toBe("completed");
+    expect(problems).toEqual([]);
     await page.close();
   });
 
