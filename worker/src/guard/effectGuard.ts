@@ -5,6 +5,7 @@
 import type { Cluster, Redis } from "ioredis";
 import { redisKeys } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
+import { createEffectBatcher } from "./effectBatcher.js";
 import { effectGuardScripts, type EffectGuardCommands } from "./scripts.js";
 
 /** Default lease: how long a claim excludes other owners without renewal (30 s). */
@@ -14,7 +15,7 @@ export const DEFAULT_EFFECT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Options of `createEffectGuard`. */
 export interface EffectGuardOptions {
-  /** Client the scripts are registered on (a Redis or a Cluster; each script touches one key). */
+  /** Client the scripts are registered on (a Redis or a Cluster; every key of one call shares a slot). */
   redis: Redis | Cluster;
   /** Key prefix of every key the project writes (`KEY_PREFIX`), e.g. `tg`. */
   keyPrefix: string;
@@ -25,6 +26,12 @@ export interface EffectGuardOptions {
    * (`removeOnComplete`) and every retry, or a late re-run finds no record and sends again.
    */
   ttlMs?: number;
+  /**
+   * Whether claims and done marks issued in one event-loop turn are sent as one `effectBatch`
+   * call (see `effectBatcher.ts`). Default: true on a single Redis; always false on a Cluster,
+   * where the keys of one call must share a hash slot and effect keys do not.
+   */
+  batch?: boolean;
 }
 
 /** What a claim found. */
@@ -77,18 +84,22 @@ export function createEffectGuard(options: EffectGuardOptions): EffectGuard {
   defineLuaCommands(options.redis, effectGuardScripts);
   const commands = options.redis as unknown as EffectGuardCommands;
   const keys = redisKeys(options.keyPrefix);
+  const batcher = options.batch !== false && !options.redis.isCluster ? createEffectBatcher({ commands, leaseMs, ttlMs }) : undefined;
 
   return {
     leaseMs,
     ttlMs,
 
     async claim(queue, jobId, owner) {
-      const reply = await commands.effectClaim(keys.effect(queue, jobId), owner, leaseMs, ttlMs);
+      const key = keys.effect(queue, jobId);
+      const reply = await (batcher ? batcher.claim(key, owner) : commands.effectClaim(key, owner, leaseMs, ttlMs));
       return parseClaimReply(reply);
     },
 
     async markDone(queue, jobId, owner, result) {
-      const reply = await commands.effectDone(keys.effect(queue, jobId), owner, serializeResult(result), ttlMs);
+      const key = keys.effect(queue, jobId);
+      const resultJson = serializeResult(result);
+      const reply = await (batcher ? batcher.done(key, owner, resultJson) : commands.effectDone(key, owner, resultJson, ttlMs));
       return reply === 1;
     },
 

@@ -17,15 +17,18 @@ describe("execution guard Lua scripts", () => {
       ["effectDone", 1],
       ["effectRelease", 1],
       ["effectRenew", 1],
+      // The caller passes the key count: one key per operation in the batch.
+      ["effectBatch", undefined],
     ]);
     for (const script of effectGuardScripts) {
       const header = /^--\[\[([\s\S]*?)\]\]/.exec(script.lua)?.[1] ?? "";
-      expect(header, script.name).toContain("KEYS[1]");
+      expect(header, script.name).toContain(script.numberOfKeys === undefined ? "KEYS[i]" : "KEYS[1]");
       expect(header, script.name).toContain("ARGV[1]");
       expect(header, script.name).toContain("Output");
-      // Every ARGV the body reads is documented in the header.
-      for (const [, index] of script.lua.matchAll(/ARGV\[(\d+)\]/g)) {
-        expect(header, `${script.name} ARGV[${index}]`).toContain(`ARGV[${index}]`);
+      // Every ARGV the body reads is documented in the header (`ARGV[3 * i + 1]` as `ARGV[3i + 1]`).
+      const compact = (text: string) => text.replace(/[\s*]/g, "");
+      for (const [, index] of script.lua.matchAll(/ARGV\[([^\]]+)\]/g)) {
+        expect(compact(header), `${script.name} ARGV[${index}]`).toContain(compact(`ARGV[${index}]`));
       }
     }
   });
