@@ -137,6 +137,11 @@ describe("counters and the blocked log across two API processes sharing one Redi
       "/metrics/requests?bucket=week",
       "/monitoring/rate-limits/blocked?limit=0",
       "/monitoring/rate-limits/blocked?since=2024-01-01T10:00:00",
+      // Cursors Redis itself would refuse (nothing lies below 0-0; ids are 64-bit) or that are not ids.
+      "/monitoring/rate-limits/blocked?cursor=0-0",
+      "/monitoring/rate-limits/blocked?cursor=99999999999999999999-0",
+      "/monitoring/rate-limits/blocked?cursor=1700000000000",
+      "/monitoring/rate-limits/blocked?cursor=abc",
     ]) {
       const res = await a.request("GET", path, { key: ADMIN.key });
       expect(res.status, path).toBe(400);

@@ -104,7 +104,8 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   "monitoring.blocked": {
     tag: "monitoring",
     summary: "Blocked requests",
-    description: "Admin. The capped log of requests the rate limiter denied, newest first. Times are ISO 8601 or epoch ms.",
+    description:
+      "Admin. The capped log of requests the rate limiter denied, newest first. Times are ISO 8601 or epoch ms. Pages: pass the answer's `nextCursor` as `cursor` for older entries; `null` means none are left in range.",
     output: { name: "BlockedLogPage", schema: blockedLogPage },
   },
   "monitoring.queues": {

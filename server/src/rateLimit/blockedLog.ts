@@ -61,8 +61,9 @@ export interface ReadBlockedFilters {
   /** Most stream entries examined before giving up on filling `limit`; default 10 000. */
   maxScan?: number | undefined;
   /**
-   * `nextCursor` of the previous page: the read continues just below that stream id. Entries
-   * appended since do not shift the pages, unlike an offset would.
+   * `nextCursor` of the previous page: the read continues just below that stream id (so it
+   * takes the place of `until`). Entries appended since do not shift the pages, unlike an
+   * offset would.
    */
   cursor?: string | undefined;
 }

@@ -98,6 +98,10 @@ describe("blocked log", () => {
     const rest = await scanBlocked(redis, prefix(), { userId: "even", limit: 100, cursor: evens.nextCursor! });
     expect(rest.entries.map((e) => e.requestId)).toEqual(["r14", "r12", "r10", "r8", "r6", "r4", "r2", "r0"]);
     expect(rest.nextCursor).toBeNull();
+
+    // The extremes the input schema lets through are ids Redis accepts.
+    expect((await scanBlocked(redis, prefix(), { cursor: "9999999999999999999-9999999999999999999", limit: 1000 })).entries).toHaveLength(26);
+    expect(await scanBlocked(redis, prefix(), { cursor: "0-1" })).toEqual({ entries: [], nextCursor: null });
   });
 
   it("hands back a cursor when maxScan stops a filtered read early, so the caller can go on", async () => {

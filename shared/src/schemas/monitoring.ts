@@ -54,8 +54,16 @@ export const blockedQueryInput = z
     rule: z.string().min(1).max(64).optional(),
     /** REST alias, e.g. `POST /jobs/email`. */
     route: z.string().min(1).max(256).optional(),
-    /** `nextCursor` of the previous page: continue with the entries older than it. */
-    cursor: z.string().regex(/^\d{1,20}-\d{1,20}$/, "must be a nextCursor from a previous page").optional(),
+    /**
+     * `nextCursor` of the previous page: continue with the entries older than it (it replaces
+     * `until`). A stream id `<ms>-<seq>`; at most 19 digits each, so Redis accepts every value
+     * that passes, and never `0-0`, below which nothing exists.
+     */
+    cursor: z
+      .string()
+      .regex(/^\d{1,19}-\d{1,19}$/, "must be a nextCursor from a previous page")
+      .refine((cursor) => !/^0+-0+$/.test(cursor), "must be a nextCursor from a previous page")
+      .optional(),
   })
   .prefault({});
 export type BlockedQueryInput = z.input<typeof blockedQueryInput>;
