@@ -4,6 +4,7 @@
  * the number of distinct routes stays bounded whatever clients send.
  */
 import type { Request } from "express";
+import { DASHBOARD_PATH } from "../dashboard/mountDashboard.js";
 import { routeOfProcedure } from "../rest/aliases.js";
 
 /** A path no route matched (404s). */
@@ -12,8 +13,8 @@ export const UNMATCHED_ROUTE = "(unmatched)";
 export const TRPC_BATCH_ROUTE = "TRPC (batch)";
 /** A tRPC path that names no procedure. */
 export const TRPC_UNKNOWN_ROUTE = "TRPC (unknown)";
-/** Static files under this path (the dashboard) count as one route, `<METHOD> /admin`. */
-const STATIC_MOUNTS = ["/admin"];
+/** Static files under these paths (the dashboard) count as one route each, `<METHOD> /admin`. */
+const STATIC_MOUNTS = [DASHBOARD_PATH];
 
 /** Resolves routes against the known tRPC procedures (`appRouter._def.procedures`) and the mount path. */
 export function createRouteResolver(procedures: ReadonlySet<string>, trpcPath = "/trpc") {
