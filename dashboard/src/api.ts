@@ -18,12 +18,21 @@ export type BlockedEntry = BlockedPage["entries"][number];
 export type RequestMetrics = Output<TaskgateClient["monitoring"]["requestMetrics"]>;
 export type BlockedMetrics = Output<TaskgateClient["monitoring"]["blockedMetrics"]>;
 
+/** Longest one API call may take before the page gives up on it and says so, in ms (10 s). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+/** fetch with a deadline: a stalled connection (a sleeping laptop, a proxy) must not stop the refreshes for good. */
+const fetchWithTimeout: typeof fetch = (input, init) => {
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  return globalThis.fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+};
+
 /**
  * A client for the API this page was served by; without a key, for a server in open mode. One
  * attempt per call: the page refreshes on its own anyway.
  */
 export function createDashboardClient(apiKey: string | undefined): TaskgateClient {
-  return createClient({ baseUrl: window.location.origin, ...(apiKey === undefined ? {} : { apiKey }), retry: { attempts: 1 } });
+  return createClient({ baseUrl: window.location.origin, ...(apiKey === undefined ? {} : { apiKey }), retry: { attempts: 1 }, fetch: fetchWithTimeout });
 }
 
 /** True when the key itself is the problem (unknown, or not an admin's): retrying cannot help. */

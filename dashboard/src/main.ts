@@ -17,10 +17,12 @@ import { forgetKey, storedKey, storeKey } from "./session.js";
 const root = document.getElementById("app") as HTMLElement;
 
 function showSignIn(message?: string): void {
-  const input = h("input", { type: "password", name: "apiKey", autocomplete: "off", required: true, "aria-label": "Admin API key", "data-testid": "key-input" });
+  // No `name` and method POST: even if the script failed before preventDefault, the key could
+  // not end up in the URL.
+  const input = h("input", { type: "password", autocomplete: "off", required: true, "aria-label": "Admin API key", "data-testid": "key-input" });
   const form = h(
     "form",
-    { class: "sign-in", "data-testid": "sign-in" },
+    { class: "sign-in", method: "post", "data-testid": "sign-in" },
     h("h1", {}, "Taskgate admin"),
     h("p", {}, "Enter an admin API key. It is kept in this tab's session storage only, and sent as a Bearer token."),
     message ? h("p", { class: "error", role: "alert", "data-testid": "sign-in-error" }, message) : null,
@@ -36,15 +38,21 @@ function showSignIn(message?: string): void {
   input.focus();
 }
 
-/** Checks the key with one admin call before showing anything; a bad key goes back to sign-in with the reason. */
+/**
+ * Checks the key with one admin call before showing anything; a bad key goes back to sign-in
+ * with the reason. Any other failure (API or Redis down) shows the dashboard, whose refreshes
+ * report the error and keep trying.
+ */
 async function open(key: string): Promise<void> {
   const client = createDashboardClient(key);
   try {
     await client.monitoring.queues();
   } catch (error) {
-    if (isKeyError(error)) forgetKey();
-    showSignIn(describeError(error));
-    return;
+    if (isKeyError(error)) {
+      forgetKey();
+      showSignIn(describeError(error));
+      return;
+    }
   }
   showDashboard(client, false);
 }
@@ -59,21 +67,30 @@ async function start(): Promise<void> {
   try {
     await client.monitoring.queues();
   } catch (error) {
-    showSignIn(isKeyError(error) ? undefined : describeError(error));
+    if (isKeyError(error)) return showSignIn();
+    // Not known yet whether a key is needed: say what is wrong and ask again shortly.
+    replaceChildren(root, h("p", { class: "error", role: "alert", "data-testid": "start-error" }, `Cannot reach the API: ${describeError(error)} Trying again every ${REFRESH_MS / 1000} s.`));
+    setTimeout(() => void start(), REFRESH_MS);
     return;
   }
   showDashboard(client, true);
 }
 
 function showDashboard(client: TaskgateClient, openMode: boolean): void {
-  const banner = h("div", { class: "banner", role: "status", "aria-live": "polite", "data-testid": "banner", hidden: true });
+  // Two message lines: what the last refresh ran into (cleared by the next good one), and the
+  // outcome of the last action (an error stays until dismissed or replaced).
+  const loadError = h("div", { class: "banner error", role: "alert", "data-testid": "load-error", hidden: true });
+  const noticeText = h("span", {});
+  const dismiss = h("button", { type: "button", class: "link", "aria-label": "Dismiss" }, "×");
+  const banner = h("div", { class: "banner", role: "status", "aria-live": "polite", "data-testid": "banner", hidden: true }, noticeText, " ", dismiss);
+  dismiss.addEventListener("click", () => (banner.hidden = true));
   const updated = h("span", { class: "muted", "data-testid": "updated" });
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   let stop = () => {};
   let bannerTimer: ReturnType<typeof setTimeout> | undefined;
 
   const notify = (message: string, kind: "ok" | "error" = "ok") => {
-    banner.textContent = message;
+    noticeText.textContent = message;
     banner.className = `banner ${kind}`;
     banner.hidden = false;
     clearTimeout(bannerTimer);
@@ -86,7 +103,8 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
       showSignIn(describeError(error));
       return;
     }
-    notify(`Could not load: ${describeError(error)}`, "error");
+    loadError.textContent = `Could not refresh: ${describeError(error)} Trying again every ${REFRESH_MS / 1000} s.`;
+    loadError.hidden = false;
   };
   const ctx: PanelContext = { client, notify, fail, now: () => Date.now() };
 
@@ -116,6 +134,7 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
     root,
     h("header", {}, h("h1", {}, "Taskgate admin"), h("div", { class: "header-side" }, updated, openMode ? null : signOut)),
     openModeNotice,
+    loadError,
     banner,
     h("main", {}, queues.element, traffic.element, deadJobsArea, blocked.element),
   );
@@ -124,7 +143,7 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
     const results = await Promise.allSettled([queues, traffic, blocked, ...deadPanels.values()].map((panel) => panel.refresh()));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) return fail(failure.reason);
-    if (banner.classList.contains("error")) banner.hidden = true;
+    loadError.hidden = true;
     updated.textContent = `Updated ${formatClock(new Date())} · every ${REFRESH_MS / 1000} s`;
   });
 }

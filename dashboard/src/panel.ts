@@ -10,9 +10,9 @@ export interface Panel {
 /** What a panel may use. */
 export interface PanelContext {
   client: TaskgateClient;
-  /** Shows a short message that something was done (or failed) on request. */
+  /** Shows the outcome of an action (retry, delete): "ok" fades, "error" stays until dismissed. */
   notify(message: string, kind?: "ok" | "error"): void;
-  /** Reports a failed call; a key error ends the session. */
+  /** Reports a failed load; a key error ends the session. */
   fail(error: unknown): void;
   /** The current time, for ages; a function so panels stay testable. */
   now(): number;

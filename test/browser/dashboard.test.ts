@@ -139,16 +139,21 @@ describe("admin dashboard in a browser", () => {
     await filters.getByRole("button", { name: "Filter" }).click();
     await blockedRow.waitFor({ timeout: WAIT_MS });
 
+    // Each of IP and route alone: first a value that matches nothing (the row must go), then the
+    // request's own (the row must come back).
+    for (const [name, miss, hit] of [
+      ["ip", "10.9.9.9", "127.0.0.1"],
+      ["route", "GET /health", "POST /jobs/email"],
+    ] as const) {
+      await filters.getByRole("button", { name: "Clear" }).click();
+      await filters.locator(`input[name=${name}]`).fill(miss);
+      await filters.getByRole("button", { name: "Filter" }).click();
+      await page.getByTestId("blocked-empty").waitFor({ timeout: WAIT_MS });
+      await filters.locator(`input[name=${name}]`).fill(hit);
+      await filters.getByRole("button", { name: "Filter" }).click();
+      await blockedRow.waitFor({ timeout: WAIT_MS });
+    }
     await filters.getByRole("button", { name: "Clear" }).click();
-    await filters.locator("input[name=ip]").fill("127.0.0.1");
-    await filters.locator("input[name=route]").fill("POST /jobs/email");
-    await filters.getByRole("button", { name: "Filter" }).click();
-    await blockedRow.waitFor({ timeout: WAIT_MS });
-    await filters.locator("input[name=ip]").fill("10.9.9.9");
-    await filters.getByRole("button", { name: "Filter" }).click();
-    await page.getByTestId("blocked-empty").waitFor({ timeout: WAIT_MS });
-    await filters.getByRole("button", { name: "Clear" }).click();
-    await blockedRow.waitFor({ timeout: WAIT_MS });
 
     // It refreshes on its own: a request blocked now appears without any click.
     const later = await stack.request("POST", "/jobs/email", { key: USER_B.key, body: { to: "b@example.com", subject: "still too many", text: "x" } });
@@ -167,6 +172,26 @@ describe("admin dashboard in a browser", () => {
       expect(await page.getByTestId("sign-in").count()).toBe(0);
       await page.close();
     } finally {
+      await open.close();
+    }
+  });
+
+  it("says so when a refresh fails, keeps what it showed, and carries on once the API is back", async () => {
+    const open = await startStack({ worker: false });
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${open.url}/admin`);
+      await page.getByTestId("queue-email").waitFor({ timeout: WAIT_MS });
+      // Every API call fails from now on, as when the API process is gone.
+      await page.route("**/trpc/**", (route) => route.abort("connectionrefused"));
+      const loadError = page.getByTestId("load-error");
+      await loadError.waitFor({ timeout: WAIT_MS });
+      expect(await loadError.textContent()).toMatch(/Could not refresh/);
+      expect(await page.getByTestId("queue-email").count()).toBe(1);
+      await page.unroute("**/trpc/**");
+      await loadError.waitFor({ state: "hidden", timeout: WAIT_MS });
+    } finally {
+      await page.close();
       await open.close();
     }
   });

@@ -75,6 +75,20 @@ describe("dashboard at 1 000 dead jobs and 10 000 blocked entries", () => {
     await page.locator("[data-testid=blocked-table] tbody tr:nth-child(100)").waitFor({ timeout: WAIT_MS });
     expect(await blockedRows.count()).toBe(100);
     expect(await blockedRows.nth(99).getAttribute("data-request-id")).toBe(`bulk-${BLOCKED_ENTRIES - 100}`);
+    // Older pages stay put (no auto-refresh) until "Back to newest".
+    await page.getByTestId("blocked-newest").click();
+    await page.locator("[data-testid=blocked-table] tbody tr:nth-child(51)").waitFor({ state: "detached", timeout: WAIT_MS });
+    expect(await blockedRows.count()).toBe(50);
+    expect(await page.getByTestId("blocked-newest").isHidden()).toBe(true);
+
+    // A failed action says so and changes nothing.
+    await page.route("**/trpc/deadJobs.delete**", (route) => route.abort("connectionrefused"));
+    const victim = await deadRows.first().getAttribute("data-job-id");
+    await deadRows.first().getByTestId("row-delete").click();
+    await page.getByTestId("confirm-button").click();
+    await page.getByTestId("banner").getByText(`Deleting job ${victim} failed`).waitFor({ timeout: WAIT_MS });
+    expect(await stack.api.deps.queues.email.getJobState(victim!)).toBe("failed");
+    await page.unroute("**/trpc/deadJobs.delete**");
 
     // Delete one (after confirming): it leaves the table and the total.
     const doomed = await deadRows.first().getAttribute("data-job-id");

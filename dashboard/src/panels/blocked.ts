@@ -23,7 +23,11 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
   let filters: Partial<Record<FilterName, string>> = {};
   let entries: BlockedEntry[] = [];
   let nextCursor: string | null = null;
-  let pagesShown = 0;
+  /**
+   * Set from the moment older entries are asked for: the auto-refresh leaves the table alone,
+   * also while that answer is still on its way (a refresh would otherwise overtake and drop it).
+   */
+  let pinned = false;
 
   const inputs = new Map<FilterName, HTMLInputElement>();
   const form = h(
@@ -39,6 +43,7 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
   );
   const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
   const older = h("button", { type: "button", class: "secondary", "data-testid": "blocked-older" }, "Load older");
+  const newest = h("button", { type: "button", class: "secondary", "data-testid": "blocked-newest", hidden: true }, "Back to newest");
   const status = h("span", { class: "muted" });
   const element = h(
     "section",
@@ -46,7 +51,7 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
     h("h2", { id: "blocked-title" }, "Blocked requests"),
     form,
     body,
-    h("div", { class: "pager" }, status, older),
+    h("div", { class: "pager" }, status, newest, older),
   );
 
   /** Numbers the loads, so an answer overtaken by a newer load (a filter applied meanwhile) is dropped. */
@@ -57,7 +62,6 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
     if (ticket !== loads) return;
     entries = cursor === undefined ? page.entries : [...entries, ...page.entries];
     nextCursor = page.nextCursor;
-    pagesShown = cursor === undefined ? 1 : pagesShown + 1;
     render();
   };
 
@@ -89,26 +93,36 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
         ),
       );
     older.disabled = nextCursor === null;
-    status.textContent = `${entries.length} shown${pagesShown > 1 ? " · auto-refresh paused while older entries are shown (Filter to go back to the newest)" : ""}`;
+    newest.hidden = !pinned;
+    status.textContent = `${entries.length} shown${pinned ? " · auto-refresh paused while older entries are shown" : ""}`;
   }
 
+  const backToNewest = () => {
+    pinned = false;
+    void load(undefined).catch(ctx.fail);
+  };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    pinned = false;
     filters = {};
     for (const [name, input] of inputs) if (input.value.trim() !== "") filters[name] = input.value.trim();
     void load(undefined).catch(ctx.fail);
   });
   form.addEventListener("reset", () => {
+    pinned = false;
     filters = {};
     void Promise.resolve().then(() => load(undefined)).catch(ctx.fail);
   });
   older.addEventListener("click", () => {
-    if (nextCursor !== null) void load(nextCursor).catch(ctx.fail);
+    if (nextCursor === null) return;
+    pinned = true;
+    void load(nextCursor).catch(ctx.fail);
   });
+  newest.addEventListener("click", backToNewest);
 
   return {
     element,
     // Only the newest page refreshes by itself: replacing older pages would pull them from under the reader.
-    refresh: () => (pagesShown > 1 ? Promise.resolve() : load(undefined)),
+    refresh: () => (pinned ? Promise.resolve() : load(undefined)),
   };
 }

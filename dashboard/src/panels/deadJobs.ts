@@ -2,7 +2,7 @@
  * Dead jobs of one queue: a page of 20 at a time (cursor-paged by the API, so 1 000 dead jobs
  * cost no more than 20), with retry, retry-all and delete, and a detail dialog per job.
  */
-import type { DeadJobsPage, DeadJobSummary } from "../api.js";
+import { describeError, isKeyError, type DeadJobsPage, type DeadJobSummary } from "../api.js";
 import { confirmAction } from "../confirm.js";
 import { h, replaceChildren } from "../dom.js";
 import { describeEmail, formatAge } from "../format.js";
@@ -51,22 +51,28 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
     render();
   };
 
-  const act = async (work: () => Promise<string>) => {
+  /** Reports a failed action as such (not as a failed refresh); a key error still ends the session. */
+  const actionFailed = (what: string, error: unknown) => {
+    if (isKeyError(error)) ctx.fail(error);
+    else ctx.notify(`${what} failed: ${describeError(error)}`, "error");
+  };
+  /** Runs an action and reports its outcome; `what` names it in a failure ("Retrying job …"). */
+  const act = async (what: string, work: () => Promise<string>) => {
     try {
       ctx.notify(await work());
     } catch (error) {
-      ctx.fail(error);
+      actionFailed(what, error);
     }
     await refresh().catch(ctx.fail);
   };
   const actions: DeadJobActions = {
-    retry: (jobId) => act(async () => (await ctx.client.deadJobs.retry({ queue: queueName, jobId }), `Job ${jobId} is waiting again.`)),
-    remove: (jobId) => act(async () => (await ctx.client.deadJobs.delete({ queue: queueName, jobId }), `Job ${jobId} was deleted.`)),
+    retry: (jobId) => act(`Retrying job ${jobId}`, async () => (await ctx.client.deadJobs.retry({ queue: queueName, jobId }), `Job ${jobId} is waiting again.`)),
+    remove: (jobId) => act(`Deleting job ${jobId}`, async () => (await ctx.client.deadJobs.delete({ queue: queueName, jobId }), `Job ${jobId} was deleted.`)),
   };
 
   function row(job: DeadJobSummary): HTMLElement {
     const { to, subject } = describeEmail(job.data);
-    const open = () => showDeadJob(ctx, queue, job.jobId, actions).catch(ctx.fail);
+    const open = () => showDeadJob(ctx, queue, job.jobId, actions).catch((error: unknown) => actionFailed(`Opening job ${job.jobId}`, error));
     const retry = h("button", { type: "button", "data-testid": "row-retry" }, "Retry");
     retry.addEventListener("click", async () => {
       if (await confirmAction(`Retry job ${job.jobId}? It goes back to waiting with fresh attempts.`, "Retry")) await actions.retry(job.jobId);
@@ -112,7 +118,7 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
   retryAllButton.addEventListener("click", async () => {
     const total = page?.total ?? 0;
     if (!(await confirmAction(`Retry all ${total} dead jobs of ${queue}? Each goes back to waiting with fresh attempts.`, "Retry all"))) return;
-    await act(async () => {
+    await act(`Retrying all dead jobs of ${queue}`, async () => {
       const { retried } = await ctx.client.deadJobs.retryAll({ queue: queueName });
       return `${retried} job${retried === 1 ? "" : "s"} waiting again.`;
     });
