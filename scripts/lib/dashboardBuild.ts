@@ -3,11 +3,11 @@
  * its sources, so `npm start` and `npm test` serve a current page without a separate step. A
  * current build costs one directory walk; a rebuild takes about a second.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 
-/** What the page is built from: its own files and the client SDK it bundles. */
-const SOURCES = ["dashboard/src", "dashboard/index.html", "dashboard/vite.config.ts", "client-sdk/src"];
+/** What the page is built from: its own files, the client SDK it bundles, and the installed packages. */
+const SOURCES = ["dashboard/src", "dashboard/index.html", "dashboard/vite.config.ts", "dashboard/package.json", "dashboard/tsconfig.json", "client-sdk/src", "package-lock.json"];
 const BUILT_PAGE = "dashboard/dist/index.html";
 
 function newestChange(path: string): number {
@@ -25,10 +25,24 @@ export function dashboardBuildIsStale(root = "."): boolean {
   return SOURCES.some((source) => newestChange(join(root, source)) > builtAt);
 }
 
-/** Builds the dashboard if it is stale; resolves `true` when it built. */
+/**
+ * Builds the dashboard if it is stale; resolves `true` when it built. The build goes to a
+ * folder of its own and is then renamed into place, so an API serving dashboard/dist (another
+ * `npm start`, a test run) never sees it half-written or emptied.
+ */
 export async function ensureDashboardBuilt(root = "."): Promise<boolean> {
   if (!dashboardBuildIsStale(root)) return false;
   const { build } = await import("vite");
-  await build({ configFile: join(root, "dashboard/vite.config.ts"), logLevel: "warn" });
+  const dist = join(root, "dashboard/dist");
+  const fresh = `${dist}.build-${process.pid}`;
+  const old = `${dist}.old-${process.pid}`;
+  try {
+    await build({ configFile: join(root, "dashboard/vite.config.ts"), logLevel: "warn", build: { outDir: resolve(fresh), emptyOutDir: true } });
+    if (existsSync(dist)) renameSync(dist, old);
+    renameSync(fresh, dist);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
   return true;
 }
