@@ -4,6 +4,7 @@
  */
 import { describeError, isKeyError, type DeadJobsPage, type DeadJobSummary } from "../api.js";
 import { confirmAction } from "../confirm.js";
+import { createCursorPager } from "../cursorPager.js";
 import { h, replaceChildren } from "../dom.js";
 import { describeEmail, formatAge } from "../format.js";
 import type { Panel, PanelContext } from "../panel.js";
@@ -13,9 +14,7 @@ import { showDeadJob, type DeadJobActions } from "./deadJobDetail.js";
 export const DEAD_JOBS_PAGE_SIZE = 20;
 
 export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
-  /** Cursors of the pages visited: `cursors[i]` opens page i (undefined = the newest). */
-  const cursors: Array<string | undefined> = [undefined];
-  let pageIndex = 0;
+  const pager = createCursorPager();
   let page: DeadJobsPage | undefined;
   const queueName = queue as "email";
 
@@ -37,13 +36,12 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
   let loads = 0;
   const refresh = async () => {
     const ticket = ++loads;
-    const cursor = cursors[pageIndex];
+    const cursor = pager.cursor;
     let next = await ctx.client.deadJobs.list({ queue: queueName, limit: DEAD_JOBS_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) });
     if (ticket !== loads) return;
-    if (next.jobs.length === 0 && pageIndex > 0) {
+    if (next.jobs.length === 0 && pager.index > 0) {
       // Retries and deletes emptied this page: fall back to the newest one.
-      cursors.length = 1;
-      pageIndex = 0;
+      pager.reset();
       next = await ctx.client.deadJobs.list({ queue: queueName, limit: DEAD_JOBS_PAGE_SIZE });
       if (ticket !== loads) return;
     }
@@ -109,9 +107,9 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
           h("tbody", {}, ...page.jobs.map(row)),
         ),
       );
-    const first = pageIndex * DEAD_JOBS_PAGE_SIZE + 1;
+    const first = pager.firstItem(DEAD_JOBS_PAGE_SIZE);
     position.textContent = page.jobs.length === 0 ? "" : `${first}–${first + page.jobs.length - 1} of ${page.total}`;
-    newer.disabled = pageIndex === 0;
+    newer.disabled = pager.index === 0;
     older.disabled = page.nextCursor === null;
   }
 
@@ -124,13 +122,12 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
     });
   });
   newer.addEventListener("click", () => {
-    pageIndex = Math.max(0, pageIndex - 1);
+    pager.newer();
     void refresh().catch(ctx.fail);
   });
   older.addEventListener("click", () => {
     if (!page?.nextCursor) return;
-    cursors[pageIndex + 1] = page.nextCursor;
-    pageIndex += 1;
+    pager.older(page.nextCursor);
     void refresh().catch(ctx.fail);
   });
 

@@ -103,6 +103,9 @@ export function createEffectGuard(options: EffectGuardOptions): EffectGuard {
       return reply === 1;
     },
 
+    // Release and renew go straight to Redis, unbatched: a run calls them only after its own
+    // claim has answered and before its done mark is issued, so none of its batched operations
+    // on the same key can still be waiting to be sent.
     async release(queue, jobId, owner) {
       return (await commands.effectRelease(keys.effect(queue, jobId), owner)) === 1;
     },
