@@ -176,11 +176,15 @@ describe("admin dashboard in a browser", () => {
     }
   });
 
-  it("says so when a refresh fails, keeps what it showed, and carries on once the API is back", async () => {
+  it("says so when the API cannot be reached, at open or on a refresh, keeps what it showed, and carries on once it is back", async () => {
     const open = await startStack({ worker: false });
     const page = await browser.newPage();
     try {
+      // The API unreachable when the page opens: it says so, and opens once the API answers.
+      await page.route("**/trpc/**", (route) => route.abort("connectionrefused"));
       await page.goto(`${open.url}/admin`);
+      await page.getByTestId("start-error").waitFor({ timeout: WAIT_MS });
+      await page.unroute("**/trpc/**");
       await page.getByTestId("queue-email").waitFor({ timeout: WAIT_MS });
       // Every API call fails from now on, as when the API process is gone.
       await page.route("**/trpc/**", (route) => route.abort("connectionrefused"));
