@@ -9,6 +9,7 @@ import { formatClock } from "./format.js";
 import type { Panel, PanelContext } from "./panel.js";
 import { createBlockedPanel } from "./panels/blocked.js";
 import { createDeadJobsPanel } from "./panels/deadJobs.js";
+import { createFindJobPanel } from "./panels/findJob.js";
 import { createQueuesPanel } from "./panels/queues.js";
 import { createTrafficPanel } from "./panels/traffic.js";
 import { REFRESH_MS, startPolling } from "./poller.js";
@@ -121,6 +122,7 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
   });
   const traffic = createTrafficPanel(ctx);
   const blocked = createBlockedPanel(ctx);
+  const findJob = createFindJobPanel(ctx, "email");
 
   signOut.addEventListener("click", () => {
     stop();
@@ -136,11 +138,11 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
     openModeNotice,
     loadError,
     banner,
-    h("main", {}, queues.element, traffic.element, deadJobsArea, blocked.element),
+    h("main", {}, queues.element, traffic.element, deadJobsArea, findJob.element, blocked.element),
   );
 
   stop = startPolling(async () => {
-    const results = await Promise.allSettled([queues, traffic, blocked, ...deadPanels.values()].map((panel) => panel.refresh()));
+    const results = await Promise.allSettled([queues, findJob, traffic, blocked, ...deadPanels.values()].map((panel) => panel.refresh()));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) return fail(failure.reason);
     loadError.hidden = true;

@@ -115,6 +115,18 @@ describe("admin dashboard in a browser", () => {
       (state) => state === "completed",
     );
     expect(status.at(-1)).toBe("completed");
+
+    // Found by its id: completed now, with its one failed attempt from before the retry.
+    const find = page.getByTestId("find-job");
+    await find.locator("input[name=jobId]").fill(deadJobId);
+    await find.getByRole("button", { name: "Find" }).click();
+    const found = page.getByTestId("found-job");
+    await found.waitFor({ timeout: WAIT_MS });
+    expect(await found.getByTestId("found-job-state").textContent()).toBe("completed");
+    expect(await found.textContent()).toContain("550");
+    await find.locator("input[name=jobId]").fill("no-such-job");
+    await find.getByRole("button", { name: "Find" }).click();
+    await page.getByTestId("found-nothing").waitFor({ timeout: WAIT_MS });
     expect(problems).toEqual([]);
     await page.close();
   });
