@@ -43,7 +43,7 @@ try {
     pipeline.rpush(`${queue}:metrics:${name}:data`, ...counts.slice(0, 59).reverse());
   }
   await pipeline.exec();
-  await makeDeadJobs(stack.prefix, 37, "newsletter");
+  await makeDeadJobs(stack, 37, "newsletter");
   const users = ["user-b", "user-c", "acme-billing", "user-b"];
   for (let i = 0; i < 60; i++) {
     const byIp = i % 5 === 0;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@taskgate/client";
 import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
 import { buildSdk, cleanEnv, SDK_DIR } from "./support/build.js";
-import { makeDeadJobs } from "./support/deadJobs.js";
+import { makeDeadJobs } from "../../test/support/deadJobs.js";
 
 interface Run {
   code: number;

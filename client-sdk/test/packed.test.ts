@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
 import { buildSdk, cleanEnv, ROOT, SDK_DIR } from "./support/build.js";
-import { makeDeadJobs } from "./support/deadJobs.js";
+import { makeDeadJobs } from "../../test/support/deadJobs.js";
 
 const run = promisify(execFile);
 

@@ -20,7 +20,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   stack = await startStack({ env: { API_KEYS: API_KEYS_JSON }, worker: false });
-  await makeDeadJobs(stack.prefix, DEAD_JOBS, "bulk");
+  await makeDeadJobs(stack, DEAD_JOBS, "bulk");
   const redis = connectTestRedis();
   try {
     for (let start = 0; start < BLOCKED_ENTRIES; start += 500) {

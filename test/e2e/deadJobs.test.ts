@@ -5,7 +5,7 @@
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
-import { makeDeadJobs as makeBulkDeadJobs } from "../support/deadJobs.js";
+import { makeDeadJobs } from "../support/deadJobs.js";
 import { testConnection, type TestRedis } from "../support/redis.js";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
@@ -53,10 +53,6 @@ afterEach(async () => {
   smtp = undefined;
 });
 
-/** Dead jobs owned by user A on the stack's queue (see test/support/deadJobs.ts). */
-function makeDeadJobs(s: TestStack, count: number, label: string): Promise<string[]> {
-  return makeBulkDeadJobs(s.prefix, count, label, USER_A.userId);
-}
 
 async function postEmail(s: TestStack, subject: string, to = "user@example.com"): Promise<string> {
   const res = await s.request("POST", "/jobs/email", { key: USER_A.key, body: { to, subject, text: "body" } });

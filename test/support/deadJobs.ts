@@ -5,15 +5,16 @@
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
 import { testConnection } from "./redis.js";
-import { pollUntil } from "./stack.js";
+import { pollUntil, USER_A, type TestStack } from "./stack.js";
 
 /** Job data as the API would have stored it, owned by `ownerId`. */
-export function emailData(subject: string, ownerId: string): EmailJobData {
+function emailData(subject: string, ownerId: string): EmailJobData {
   return { email: { to: ["someone@example.com"], subject, text: "body" }, requestId: `req-${subject}`, ownerId } as EmailJobData;
 }
 
-/** Adds `count` jobs under key prefix `prefix` and waits until all are dead; returns their ids in the order added. */
-export async function makeDeadJobs(prefix: string, count: number, label: string, ownerId = "user-a"): Promise<string[]> {
+/** Adds `count` jobs on the stack's queue and waits until all are dead; returns their ids in the order added. */
+export async function makeDeadJobs(stack: Pick<TestStack, "prefix">, count: number, label: string, ownerId = USER_A.userId): Promise<string[]> {
+  const { prefix } = stack;
   const connection = testConnection();
   const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(prefix) });
   let worker: Worker<EmailJobData> | undefined;
