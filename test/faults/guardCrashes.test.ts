@@ -1,9 +1,10 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { dropPrefixes, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
+import { startMailQueue } from "../support/mailQueue.js";
+import { testRedisEnv } from "../support/redis.js";
 import { spawnEntry, spawnWorker, startPrivateRedis } from "../support/processes.js";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
+import { startTestSmtp, type TestSmtpOptions } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
@@ -12,32 +13,18 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function oneJob(prefix: string, smtp: TestSmtpServer) {
-  const connection = testConnection();
-  const queue = new Queue("email", { connection, prefix: bullPrefix(prefix) });
-  cleanup.push(async () => {
-    await queue.close();
-    await connection.quit();
-  });
+/** One email job, `crash-1`, on a fresh prefix with its own SMTP server, and the env of a worker for it. */
+async function oneJob(smtpOptions: TestSmtpOptions = {}) {
+  const { prefix, smtp, queue, close } = await startMailQueue(smtpOptions);
+  cleanup.push(close);
   await queue.add("send", { email: { to: "once@example.com", subject: "exactly once?", text: "x" }, requestId: "req-crash", ownerId: null }, { jobId: "crash-1", attempts: 5, backoff: { type: "fixed", delay: 100 } });
   const env = { ...testRedisEnv(), KEY_PREFIX: prefix, SMTP_URL: smtp.url, WORKER_LOCK_MS: "1500", WORKER_STALLED_INTERVAL_MS: "500" };
-  return { queue, env };
-}
-
-async function isolated() {
-  const prefix = randomPrefix();
-  const smtp = await startTestSmtp();
-  cleanup.push(async () => {
-    await smtp.close();
-    await dropPrefixes(prefix);
-  });
-  return { prefix, smtp };
+  return { smtp, queue, env };
 }
 
 describe("execution guard with real crashes", () => {
   it("resends with the same Message-ID when the worker dies after the SMTP accept but before the done mark", async () => {
-    const { prefix, smtp } = await isolated();
-    const { queue, env } = await oneJob(prefix, smtp);
+    const { smtp, queue, env } = await oneJob();
     const crashing = spawnEntry("test/support/crashingWorker.ts", { ...env, CRASH_AT: "after-send" });
     cleanup.push(() => crashing.kill());
     expect(await crashing.exited).toBe(128);
@@ -51,8 +38,7 @@ describe("execution guard with real crashes", () => {
   });
 
   it("sends exactly once when the worker dies before sending", async () => {
-    const { prefix, smtp } = await isolated();
-    const { queue, env } = await oneJob(prefix, smtp);
+    const { smtp, queue, env } = await oneJob();
     const crashing = spawnEntry("test/support/crashingWorker.ts", { ...env, CRASH_AT: "before-send" });
     cleanup.push(() => crashing.kill());
     expect(await crashing.exited).toBe(128);
@@ -64,11 +50,8 @@ describe("execution guard with real crashes", () => {
   });
 
   it("sends once when two workers race on one stalled job", async () => {
-    const { prefix } = await isolated();
     // A slow server, so the stalled worker wakes up while the other is still sending.
-    const smtp = await startTestSmtp({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 2500)) });
-    cleanup.push(() => smtp.close());
-    const { queue, env } = await oneJob(prefix, smtp);
+    const { smtp, queue, env } = await oneJob({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 2500)) });
     const frozen = spawnEntry("test/support/crashingWorker.ts", { ...env, FREEZE_AT_START_MS: "8000", LOG_LEVEL: "info" });
     cleanup.push(() => frozen.kill());
     await pollUntil(() => queue.getActiveCount(), (n) => n === 1, 20_000);
@@ -87,8 +70,7 @@ describe("execution guard with real crashes", () => {
   });
 
   it("sends a job that stalls more often than WORKER_MAX_STALLED_COUNT to dead with a clear reason", async () => {
-    const { prefix, smtp } = await isolated();
-    const { queue, env } = await oneJob(prefix, smtp);
+    const { smtp, queue, env } = await oneJob();
     const strict = { ...env, WORKER_MAX_STALLED_COUNT: "0" };
     const frozen = spawnEntry("test/support/crashingWorker.ts", { ...strict, FREEZE_AT_START_MS: "6000" });
     cleanup.push(() => frozen.kill());

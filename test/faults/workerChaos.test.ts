@@ -1,9 +1,7 @@
-import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { bullPrefix } from "@taskgate/shared";
-import { dropPrefixes, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
+import { startMailQueue } from "../support/mailQueue.js";
+import { testRedisEnv } from "../support/redis.js";
 import { spawnEntry, spawnWorker, type RunningProcess } from "../support/processes.js";
-import { startTestSmtp } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
@@ -16,16 +14,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("execution guard under worker crashes", () => {
   it("completes and delivers all 200 jobs while workers are kill -9'd, with duplicates only from kills inside the documented window", async () => {
-    const prefix = randomPrefix();
-    const smtp = await startTestSmtp({ onMessage: () => sleep(50 + Math.random() * 100).then(() => undefined) });
-    const connection = testConnection();
-    const queue = new Queue("email", { connection, prefix: bullPrefix(prefix) });
-    cleanup.push(async () => {
-      await queue.close();
-      await connection.quit();
-      await smtp.close();
-      await dropPrefixes(prefix);
-    });
+    const { prefix, smtp, queue, close } = await startMailQueue({ onMessage: () => sleep(50 + Math.random() * 100).then(() => undefined) });
+    cleanup.push(close);
     const total = 200;
     await queue.addBulk(
       Array.from({ length: total }, (_, i) => ({

@@ -1,9 +1,8 @@
-import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
-import { bullPrefix } from "@taskgate/shared";
-import { dropPrefixes, randomPrefix, testConnection, testRedisEnv } from "../support/redis.js";
+import { startMailQueue } from "../support/mailQueue.js";
+import { testRedisEnv } from "../support/redis.js";
 import { spawnWorker, type RunningProcess } from "../support/processes.js";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
+import type { TestSmtpServer } from "../support/smtp.js";
 import { pollUntil } from "../support/stack.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
@@ -13,16 +12,8 @@ afterEach(async () => {
 });
 
 async function setup(sendDelayMs: () => number) {
-  const prefix = randomPrefix();
-  const smtp = await startTestSmtp({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), sendDelayMs())) });
-  const connection = testConnection();
-  const queue = new Queue("email", { connection, prefix: bullPrefix(prefix) });
-  cleanup.push(async () => {
-    await queue.close();
-    await connection.quit();
-    await smtp.close();
-    await dropPrefixes(prefix);
-  });
+  const { prefix, smtp, queue, close } = await startMailQueue({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), sendDelayMs())) });
+  cleanup.push(close);
   const jobs = await queue.addBulk(
     Array.from({ length: 20 }, (_, i) => ({
       name: "send",
