@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { connectTestRedis } from "../../../test/support/redis.js";
 import { createEffectGuard, type EffectGuard } from "../../src/guard/index.js";
 import { readEffect, waitForLeaseExpiry } from "./helpers.js";
 
@@ -8,24 +9,12 @@ const QUEUE = "email";
 const JOB = "job-1";
 
 describe("effect guard", () => {
-  let redis: TestRedis;
-  let prefix: string;
-
-  beforeAll(() => {
-    redis = connectTestRedis();
-  });
-  afterAll(async () => {
-    await redis.quit();
-  });
-  beforeEach(() => {
-    prefix = randomPrefix();
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, prefix);
-  });
+  const redis = connectTestRedis();
+  afterAll(() => redis.quit());
+  const prefix = prefixPerTest(redis);
 
   function guardWith(options: { leaseMs?: number; ttlMs?: number } = {}): EffectGuard {
-    return createEffectGuard({ redis, keyPrefix: prefix, ...options });
+    return createEffectGuard({ redis, keyPrefix: prefix(), ...options });
   }
 
   it("claims a fresh effect, and a claim after the done mark finds it done with the stored result", async () => {
@@ -38,14 +27,14 @@ describe("effect guard", () => {
       result: { messageId: "<m1@taskgate>", accepted: ["a@x.test"] },
     });
     // The done record carries no lease and keeps the claim count.
-    const record = await readEffect(redis, prefix, QUEUE, JOB);
+    const record = await readEffect(redis, prefix(), QUEUE, JOB);
     expect(record).toMatchObject({ state: "done", owner: "owner-a", claims: "1" });
     expect(record.leaseUntil).toBeUndefined();
   });
 
   it("keeps the record for ttlMs, set on claim and again on the done mark", async () => {
     const guard = guardWith({ leaseMs: 1_000, ttlMs: 60_000 });
-    const key = redisKeys(prefix).effect(QUEUE, JOB);
+    const key = redisKeys(prefix()).effect(QUEUE, JOB);
     await guard.claim(QUEUE, JOB, "owner-a");
     const afterClaim = await redis.pttl(key);
     expect(afterClaim).toBeGreaterThan(0);
@@ -76,14 +65,14 @@ describe("effect guard", () => {
     expect(busy.retryAfterMs).toBeGreaterThan(0);
     expect(busy.retryAfterMs).toBeLessThanOrEqual(30_000);
     // A busy claim changes nothing.
-    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ owner: "owner-a", claims: "1" });
+    expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ owner: "owner-a", claims: "1" });
   });
 
   it("lets the same owner claim again (re-entrant) without counting a new claim", async () => {
     const guard = guardWith();
     await guard.claim(QUEUE, JOB, "owner-a");
     expect(await guard.claim(QUEUE, JOB, "owner-a")).toEqual({ kind: "claimed" });
-    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ owner: "owner-a", claims: "1" });
+    expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ owner: "owner-a", claims: "1" });
   });
 
   it("reclaims for a new owner once a dead owner's lease ran out, counting the second claim", async () => {
@@ -91,10 +80,10 @@ describe("effect guard", () => {
     expect(await guard.claim(QUEUE, JOB, "owner-a")).toEqual({ kind: "claimed" });
     // owner-a dies mid-send: no done mark, no release.
     expect((await guard.claim(QUEUE, JOB, "owner-b")).kind).toBe("busy");
-    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    await waitForLeaseExpiry(redis, prefix(), QUEUE, JOB);
 
     expect(await guard.claim(QUEUE, JOB, "owner-b")).toEqual({ kind: "reclaimed", claims: 2 });
-    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ state: "claimed", owner: "owner-b", claims: "2" });
+    expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ state: "claimed", owner: "owner-b", claims: "2" });
     // The new holder's lease is live: a third owner is kept out.
     expect((await guard.claim(QUEUE, JOB, "owner-c")).kind).toBe("busy");
   });
@@ -102,7 +91,7 @@ describe("effect guard", () => {
   it("accepts the done mark of an owner whose lease ran out when nobody took over", async () => {
     const guard = guardWith({ leaseMs: 200 });
     await guard.claim(QUEUE, JOB, "owner-a");
-    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    await waitForLeaseExpiry(redis, prefix(), QUEUE, JOB);
     expect(await guard.markDone(QUEUE, JOB, "owner-a", "sent")).toBe(true);
     expect(await guard.claim(QUEUE, JOB, "owner-b")).toEqual({ kind: "done", result: "sent" });
   });
@@ -113,7 +102,7 @@ describe("effect guard", () => {
     // and its release can't delete the record and let one.
     const guard = guardWith({ leaseMs: 200 });
     await guard.claim(QUEUE, JOB, "owner-a");
-    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    await waitForLeaseExpiry(redis, prefix(), QUEUE, JOB);
     expect(await guard.claim(QUEUE, JOB, "owner-b")).toEqual({ kind: "reclaimed", claims: 2 });
 
     expect(await guard.markDone(QUEUE, JOB, "owner-a", { by: "a" })).toBe(true);
@@ -137,7 +126,7 @@ describe("effect guard", () => {
     const guard = guardWith();
     expect(await guard.markDone(QUEUE, JOB, "owner-a", "sent")).toBe(true);
     expect(await guard.claim(QUEUE, JOB, "owner-b")).toEqual({ kind: "done", result: "sent" });
-    expect(await redis.pttl(redisKeys(prefix).effect(QUEUE, JOB))).toBeGreaterThan(0);
+    expect(await redis.pttl(redisKeys(prefix()).effect(QUEUE, JOB))).toBeGreaterThan(0);
   });
 
   it("releases only the holder's claim, after which the next claim succeeds at once", async () => {
@@ -145,7 +134,7 @@ describe("effect guard", () => {
     await guard.claim(QUEUE, JOB, "owner-a");
     expect(await guard.release(QUEUE, JOB, "owner-b")).toBe(false);
     expect(await guard.release(QUEUE, JOB, "owner-a")).toBe(true);
-    expect(await redis.exists(redisKeys(prefix).effect(QUEUE, JOB))).toBe(0);
+    expect(await redis.exists(redisKeys(prefix()).effect(QUEUE, JOB))).toBe(0);
     expect(await guard.claim(QUEUE, JOB, "owner-b")).toEqual({ kind: "claimed" });
   });
 
@@ -161,10 +150,10 @@ describe("effect guard", () => {
     const guard = guardWith({ leaseMs: 200 });
     expect(await guard.renew(QUEUE, JOB, "owner-a")).toBe(false);
     await guard.claim(QUEUE, JOB, "owner-a");
-    const before = Number((await readEffect(redis, prefix, QUEUE, JOB)).leaseUntil);
+    const before = Number((await readEffect(redis, prefix(), QUEUE, JOB)).leaseUntil);
     expect(await guard.renew(QUEUE, JOB, "owner-b")).toBe(false);
     expect(await guard.renew(QUEUE, JOB, "owner-a")).toBe(true);
-    expect(Number((await readEffect(redis, prefix, QUEUE, JOB)).leaseUntil)).toBeGreaterThanOrEqual(before);
+    expect(Number((await readEffect(redis, prefix(), QUEUE, JOB)).leaseUntil)).toBeGreaterThanOrEqual(before);
     await guard.markDone(QUEUE, JOB, "owner-a", "sent");
     expect(await guard.renew(QUEUE, JOB, "owner-a")).toBe(false);
   });
@@ -172,7 +161,7 @@ describe("effect guard", () => {
   it("reports a lost lease to the old holder's renew once another owner reclaimed", async () => {
     const guard = guardWith({ leaseMs: 200 });
     await guard.claim(QUEUE, JOB, "owner-a");
-    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    await waitForLeaseExpiry(redis, prefix(), QUEUE, JOB);
     await guard.claim(QUEUE, JOB, "owner-b");
     expect(await guard.renew(QUEUE, JOB, "owner-a")).toBe(false);
   });
