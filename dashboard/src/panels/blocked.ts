@@ -5,6 +5,7 @@
  */
 import type { BlockedEntry } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
+import { createLatest } from "../latest.js";
 import { formatClock, formatDuration } from "../format.js";
 import type { Panel, PanelContext } from "../panel.js";
 
@@ -54,12 +55,11 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
     h("div", { class: "pager" }, status, newest, older),
   );
 
-  /** Numbers the loads, so an answer overtaken by a newer load (a filter applied meanwhile) is dropped. */
-  let loads = 0;
+  const startLoad = createLatest();
   const load = async (cursor: string | undefined) => {
-    const ticket = ++loads;
+    const isLatest = startLoad();
     const page = await ctx.client.monitoring.blocked({ limit: BLOCKED_PAGE_SIZE, ...filters, ...(cursor === undefined ? {} : { cursor }) });
-    if (ticket !== loads) return;
+    if (!isLatest()) return;
     entries = cursor === undefined ? page.entries : [...entries, ...page.entries];
     nextCursor = page.nextCursor;
     render();

@@ -6,6 +6,7 @@ import { describeError, isKeyError, type DeadJobsPage, type DeadJobSummary } fro
 import { confirmAction } from "../confirm.js";
 import { createCursorPager } from "../cursorPager.js";
 import { h, replaceChildren } from "../dom.js";
+import { createLatest } from "../latest.js";
 import { describeEmail, formatAge } from "../format.js";
 import type { Panel, PanelContext } from "../panel.js";
 import { showDeadJob, type DeadJobActions } from "./deadJobDetail.js";
@@ -32,18 +33,17 @@ export function createDeadJobsPanel(ctx: PanelContext, queue: string): Panel {
     h("div", { class: "pager" }, newer, position, older),
   );
 
-  /** Numbers the loads, so an answer overtaken by a newer load (a page turned meanwhile) is dropped. */
-  let loads = 0;
+  const startLoad = createLatest();
   const refresh = async () => {
-    const ticket = ++loads;
+    const isLatest = startLoad();
     const cursor = pager.cursor;
     let next = await ctx.client.deadJobs.list({ queue: queueName, limit: DEAD_JOBS_PAGE_SIZE, ...(cursor === undefined ? {} : { cursor }) });
-    if (ticket !== loads) return;
+    if (!isLatest()) return;
     if (next.jobs.length === 0 && pager.index > 0) {
       // Retries and deletes emptied this page: fall back to the newest one.
       pager.reset();
       next = await ctx.client.deadJobs.list({ queue: queueName, limit: DEAD_JOBS_PAGE_SIZE });
-      if (ticket !== loads) return;
+      if (!isLatest()) return;
     }
     page = next;
     render();

@@ -6,6 +6,7 @@
 import { TaskgateError, type TaskgateClient } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
 import { formatAge } from "../format.js";
+import { createLatest } from "../latest.js";
 import type { Panel, PanelContext } from "../panel.js";
 
 type JobStatus = Awaited<ReturnType<TaskgateClient["jobs"]["status"]>>;
@@ -40,6 +41,7 @@ function describeJob(job: JobStatus, now: number): HTMLElement {
 
 export function createFindJobPanel(ctx: PanelContext, defaultQueue: string): Panel {
   let shown: { queue: string; jobId: string } | undefined;
+  const startLoad = createLatest();
   const queueInput = h("input", { name: "queue", value: defaultQueue, autocomplete: "off", size: 10, "aria-label": "Queue" });
   const idInput = h("input", { name: "jobId", type: "search", autocomplete: "off", placeholder: "job id", size: 40, required: true, "aria-label": "Job id" });
   const form = h("form", { class: "filters", "data-testid": "find-job" }, h("label", {}, "Queue", queueInput), h("label", {}, "Job id", idInput), h("button", { type: "submit" }, "Find"));
@@ -49,13 +51,14 @@ export function createFindJobPanel(ctx: PanelContext, defaultQueue: string): Pan
   const load = async () => {
     if (!shown) return;
     const wanted = shown;
+    const isLatest = startLoad();
     try {
       const job = await ctx.client.jobs.status({ queue: wanted.queue, jobId: wanted.jobId });
-      if (shown === wanted) replaceChildren(body, describeJob(job, ctx.now()));
+      if (isLatest()) replaceChildren(body, describeJob(job, ctx.now()));
     } catch (error) {
       // Not found is an answer, not a failure of the page.
       if (!(error instanceof TaskgateError && error.code === "NOT_FOUND")) throw error;
-      if (shown === wanted) replaceChildren(body, h("p", { class: "muted", "data-testid": "found-nothing" }, `No job ${wanted.jobId} in queue ${wanted.queue}.`));
+      if (isLatest()) replaceChildren(body, h("p", { class: "muted", "data-testid": "found-nothing" }, `No job ${wanted.jobId} in queue ${wanted.queue}.`));
     }
   };
 
