@@ -13,8 +13,6 @@ export const UNMATCHED_ROUTE = "(unmatched)";
 export const TRPC_BATCH_ROUTE = "TRPC (batch)";
 /** A tRPC path that names no procedure. */
 export const TRPC_UNKNOWN_ROUTE = "TRPC (unknown)";
-/** Static files under these paths (the dashboard) count as one route each, `<METHOD> /admin`. */
-const STATIC_MOUNTS = [DASHBOARD_PATH];
 
 /** Resolves routes against the known tRPC procedures (`appRouter._def.procedures`) and the mount path. */
 export function createRouteResolver(procedures: ReadonlySet<string>, trpcPath = "/trpc") {
@@ -23,8 +21,8 @@ export function createRouteResolver(procedures: ReadonlySet<string>, trpcPath = 
     const template = (req.route as { path?: unknown } | undefined)?.path;
     if (typeof template === "string") return `${req.method} ${template}`;
     const url = req.originalUrl;
-    const mount = STATIC_MOUNTS.find((path) => url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`));
-    if (mount !== undefined) return `${req.method} ${mount}`;
+    // Every file of the dashboard counts as one route, `<METHOD> /admin`.
+    if (url === DASHBOARD_PATH || url.startsWith(`${DASHBOARD_PATH}/`) || url.startsWith(`${DASHBOARD_PATH}?`)) return `${req.method} ${DASHBOARD_PATH}`;
     if (!url.startsWith(trpcPrefix)) return UNMATCHED_ROUTE;
     const end = url.indexOf("?");
     let names: string[];
