@@ -2,7 +2,10 @@
  * Limiter benchmark: checks/s of Taskgate's exact sliding-window limiter (1 and 3 matching
  * rules, one Lua call per check) against a trivial `EVALSHA` (the floor of any Lua limiter)
  * and rate-limiter-flexible's fixed window, each on its own connection, same ops and concurrency.
+ * A last row runs the least work any exact 3-rule sorted-set check must do
+ * (`lua/exactCheckFloor-n.lua`), so each run shows how close to that floor Taskgate's check is.
  */
+import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { RateLimiterRedis } from "rate-limiter-flexible";
 import { rateLimitRules, type RateLimitRuleInput } from "@taskgate/shared";
@@ -78,6 +81,17 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
     const threeConnection = open("taskgate-3");
     const three = createRateLimiter({ redis: threeConnection, keyPrefix: `${prefix}-3`, rules: THREE_RULES });
 
+    // Same keys, arguments and reply shape as a 3-rule check; see the script's header.
+    const floorConnection = open("floor-3");
+    const floorSha = (await floorConnection.script("LOAD", readFileSync(new URL("./lua/exactCheckFloor-n.lua", import.meta.url), "utf8"))) as string;
+    const floorKeys = ["ip:127.0.0.1", "user:bench-user", "global:*"].map((identity) => `${prefix}-floor:rl:${identity}`);
+    const floorRuleArgs = Array.from({ length: 3 }, () => [String(HUGE), "60000", "1"]).flat();
+    let floorMember = 0;
+    const floorOp = async () => {
+      const reply = (await floorConnection.evalsha(floorSha, 3, ...floorKeys, `m${(floorMember += 1).toString(36)}`, ...floorRuleArgs)) as number[];
+      if (reply[0] !== 1) throw new Error(`lower-bound script did not admit: ${JSON.stringify(reply)}`);
+    };
+
     // Every check must be a real admission through every rule, not a fail-open shortcut.
     const checked = (limiter: RateLimiter, matched: number) => async () => {
       const d = await limiter.check(request);
@@ -88,6 +102,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       { name: "rate-limiter-flexible consume (fixed window)", connection: rlfConnection, op: () => rlf.consume("127.0.0.1") },
       { name: "Taskgate check, 1 rule (sliding window)", connection: oneConnection, op: checked(one, 1) },
       { name: "Taskgate check, 3 rules (sliding window)", connection: threeConnection, op: checked(three, 3) },
+      { name: "lower bound, 3 rules: TIME + ZCARD + ZADD each", connection: floorConnection, op: floorOp },
     ];
 
     const commands = new Map<string, number>();
@@ -161,6 +176,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       }),
     );
     const threeResult = pick(contenders[3]!.name);
+    const floorResult = pick(contenders[4]!.name);
     const verdict: Verdict = {
       benchmark: "limiter",
       aim: "3-rule exact check vs rate-limiter-flexible's single fixed-window check",
@@ -168,6 +184,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       threshold: 0.8,
       note:
         `1-rule check at ${fmtRatio(pick(contenders[2]!.name).opsPerSec / rlfResult.opsPerSec)}; ` +
+        `lower bound of any exact 3-rule sorted-set check at ${fmtRatio(floorResult.opsPerSec / rlfResult.opsPerSec)}; ` +
         `Redis µs/op ${fmtFixed(redisPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisPerOp(contenders[1]!.name), 1)}, ` +
         `Redis CPU µs/op ${fmtFixed(redisCpuPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisCpuPerOp(contenders[1]!.name), 1)} (steadier than ops/s on a busy machine)`,
     };

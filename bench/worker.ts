@@ -7,6 +7,11 @@
  * V8 compiling its code in the first second is not what is measured), then rounds in which the two
  * contenders run back to back, and the ratio is the median of the per-round ratios (a round's two
  * runs see nearly the same machine load, rounds apart do not).
+ *
+ * At concurrency 50 two diagnostic rows run Taskgate's worker with a stand-in for the guard
+ * (`lib/diagnosticGuards.ts`): one with no guard work at all, one whose claim and done mark only
+ * wait for a Redis round trip each. They show, in every run, what the guard costs and that the
+ * cost is the two waits themselves rather than what the guard does in Redis.
  */
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
@@ -15,19 +20,31 @@ import { defaultJobOptions } from "@taskgate/server";
 import { createLogger, startWorker, type MailTransport } from "@taskgate/worker";
 import type { BenchContext } from "./lib/context.js";
 import { benchConfig, benchJobData } from "./lib/email.js";
+import { createNoRedisGuard, createRoundTripGuard } from "./lib/diagnosticGuards.js";
 import { connect, redisCpuUs } from "./lib/redis.js";
 import { fmtInt, fmtRatio, median, printTable } from "./lib/table.js";
 import { printVerdict, type Verdict } from "./lib/verdict.js";
 
-/** Per concurrency: jobs per run, how many measured rounds (contenders alternate within a round), jobs per warm-up run. */
-const PLANS = [
-  { concurrency: 50, jobs: 3_000, rounds: 5, warmupJobs: 1_000 },
-  { concurrency: 1, jobs: 500, rounds: 5, warmupJobs: 200 },
-] as const;
+type Kind = "raw" | "taskgate" | "noRedisGuard" | "roundTripGuard";
+
+/** What each contender's row is called. */
+const KIND_NAMES: Record<Kind, string> = {
+  raw: "raw BullMQ, no-op processor",
+  taskgate: "Taskgate guarded email processor",
+  noRedisGuard: "  diagnostic: guard without Redis",
+  roundTripGuard: "  diagnostic: guard = 2 round trips, no logic",
+};
+
+/**
+ * Per concurrency: the contenders, jobs per run, how many measured rounds (contenders take turns
+ * within a round), jobs per warm-up run.
+ */
+const PLANS: readonly { concurrency: number; kinds: readonly Kind[]; jobs: number; rounds: number; warmupJobs: number }[] = [
+  { concurrency: 50, kinds: ["raw", "taskgate", "noRedisGuard", "roundTripGuard"], jobs: 3_000, rounds: 5, warmupJobs: 1_000 },
+  { concurrency: 1, kinds: ["raw", "taskgate"], jobs: 500, rounds: 5, warmupJobs: 200 },
+];
 /** Longest one run may take before it is abandoned as stuck. */
 const RUN_TIMEOUT_MS = 30_000;
-
-type Kind = "raw" | "taskgate";
 
 /** A transport that accepts every mail at once: the processor's own cost is what is measured. */
 const nullTransport: MailTransport = {
@@ -52,8 +69,9 @@ interface Running {
 
 async function startContender(kind: Kind, keyPrefix: string, concurrency: number): Promise<Running> {
   const config = benchConfig(keyPrefix, { WORKER_CONCURRENCY: String(concurrency), SHUTDOWN_TIMEOUT_MS: "5000" });
-  if (kind === "taskgate") {
-    const running = await startWorker(config, { logger: createLogger(config, "worker"), transport: nullTransport });
+  if (kind !== "raw") {
+    const createGuard = kind === "noRedisGuard" ? createNoRedisGuard : kind === "roundTripGuard" ? createRoundTripGuard : undefined;
+    const running = await startWorker(config, { logger: createLogger(config, "worker"), transport: nullTransport, ...(createGuard ? { createGuard } : {}) });
     return { worker: running.worker as unknown as Worker, close: () => running.close() };
   }
   const connection = connect("worker-raw", { blocking: true });
@@ -137,16 +155,17 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
   let ratioAt50 = Number.NaN;
   let ratioAt1 = Number.NaN;
   let costAt50 = "";
+  let diagnosticsAt50 = "";
   let run = 0;
   for (const plan of PLANS) {
-    const results: Record<Kind, RunResult[]> = { raw: [], taskgate: [] };
-    for (const kind of ["raw", "taskgate"] as const) {
+    const results: Record<Kind, RunResult[]> = { raw: [], taskgate: [], noRedisGuard: [], roundTripGuard: [] };
+    for (const kind of plan.kinds) {
       const warmup = await drainRun(kind, `${ctx.prefix}-wk${run++}`, plan.concurrency, plan.warmupJobs);
       if (warmup.failed > 0) throw new Error(`${kind} at concurrency ${plan.concurrency}: ${warmup.failed} jobs failed in the warm-up`);
     }
     for (let round = 0; round < plan.rounds; round++) {
-      // Alternate who goes first, so neither always gets the fresher Redis.
-      const order: Kind[] = round % 2 === 0 ? ["raw", "taskgate"] : ["taskgate", "raw"];
+      // Rotate who goes first, so no contender always gets the fresher Redis.
+      const order = plan.kinds.map((_, i) => plan.kinds[(i + round) % plan.kinds.length]!);
       for (const kind of order) {
         const result = await drainRun(kind, `${ctx.prefix}-wk${run++}`, plan.concurrency, plan.jobs);
         if (result.failed > 0) throw new Error(`${kind} at concurrency ${plan.concurrency}: ${result.failed} jobs failed`);
@@ -154,26 +173,27 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       }
     }
     const rate = (kind: Kind) => median(results[kind].map((r) => r.jobsPerSec));
-    // Median of the per-round ratios: each round's two runs saw nearly the same machine.
-    const ratio = median(results.taskgate.map((r, i) => r.jobsPerSec / results.raw[i]!.jobsPerSec));
+    // Median of the per-round ratios: each round's runs saw nearly the same machine.
+    const ratioOf = (kind: Kind) => median(results[kind].map((r, i) => r.jobsPerSec / results.raw[i]!.jobsPerSec));
+    const ratio = ratioOf("taskgate");
     if (plan.concurrency === 50) {
       ratioAt50 = ratio;
+      diagnosticsAt50 = `guard without Redis ${fmtRatio(ratioOf("noRedisGuard"))}, guard = 2 round trips without logic ${fmtRatio(ratioOf("roundTripGuard"))}`;
       const cost = (kind: Kind, figure: (r: RunResult) => number) => fmtInt(median(results[kind].map(figure)));
       costAt50 =
         `CPU per job: Node ${cost("taskgate", (r) => r.nodeUsPerJob)} vs ${cost("raw", (r) => r.nodeUsPerJob)} µs, ` +
         `Redis ${cost("taskgate", (r) => r.redisUsPerJob)} vs ${cost("raw", (r) => r.redisUsPerJob)} µs`;
     }
     if (plan.concurrency === 1) ratioAt1 = ratio;
-    const row = (kind: Kind, name: string, ratioToRaw: number) => {
+    const row = (kind: Kind) => {
       const all = results[kind];
       const perSec = all.map((r) => r.jobsPerSec);
       const spread = all.length > 1 ? `${fmtInt(Math.min(...perSec))}–${fmtInt(Math.max(...perSec))}` : "-";
       const nodeUs = median(all.map((r) => r.nodeUsPerJob));
       const redisUs = median(all.map((r) => r.redisUsPerJob));
-      return [name, String(plan.concurrency), fmtInt(plan.jobs), fmtInt(rate(kind)), spread, fmtInt(nodeUs), fmtInt(redisUs), fmtRatio(ratioToRaw)];
+      return [KIND_NAMES[kind], String(plan.concurrency), fmtInt(plan.jobs), fmtInt(rate(kind)), spread, fmtInt(nodeUs), fmtInt(redisUs), fmtRatio(kind === "raw" ? 1 : ratioOf(kind))];
     };
-    rows.push(row("raw", "raw BullMQ, no-op processor", 1));
-    rows.push(row("taskgate", "Taskgate guarded email processor", ratio));
+    for (const kind of plan.kinds) rows.push(row(kind));
   }
   printTable(
     "worker — jobs/s (median of rounds, after a warm-up round) and ratio to raw BullMQ at the same concurrency (median of per-round ratios)",
@@ -194,7 +214,7 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
     aim: "guarded email processor vs raw BullMQ no-op worker at concurrency 50",
     ratio: ratioAt50,
     threshold: 0.8,
-    note: `at concurrency 1: ${fmtRatio(ratioAt1)}; ${costAt50}`,
+    note: `at concurrency 1: ${fmtRatio(ratioAt1)}; ${costAt50}; diagnostics at 50: ${diagnosticsAt50}`,
   };
   console.log("");
   printVerdict(verdict);

@@ -6,7 +6,7 @@ import { MetricsTime, Worker } from "bullmq";
 import { Redis, Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { bullPrefix, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
-import { createEffectGuard, type AfterEffectHook } from "./guard/index.js";
+import { createEffectGuard, type AfterEffectHook, type EffectGuard } from "./guard/index.js";
 import { createEmailProcessor } from "./email/processor.js";
 import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./email/transport.js";
 import { createLogger } from "./logger.js";
@@ -30,6 +30,12 @@ export interface StartWorkerOptions {
   afterSend?: AfterEffectHook;
   /** Test seam at the start of every run, before the execution guard is claimed. */
   onJobStart?: () => void | Promise<void>;
+  /**
+   * Makes a replacement for the execution guard on the worker's Redis connection; benchmark seam
+   * only (`bench/worker.ts` measures what the guard costs). Never set in production: without the
+   * real guard, a mail may be sent twice.
+   */
+  createGuard?: (connection: Redis | Cluster) => EffectGuard;
 }
 
 /** A connection for BullMQ workers: they block on Redis and must retry forever. */
@@ -47,7 +53,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   if (!options.transport && !config.smtpUrl) logger.info({ outbox: config.outboxDir }, "SMTP_URL is not set: mail goes to the dev outbox");
   const connection = connectWorkerRedis(config);
   connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
-  const guard = createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: Math.max(config.jobKeepCompletedMs, config.jobKeepDeadMs) });
+  const guard = options.createGuard?.(connection) ?? createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: Math.max(config.jobKeepCompletedMs, config.jobKeepDeadMs) });
   const processor = createEmailProcessor({ transport, guard, logger, mailFrom: config.mailFrom, jobTimeoutMs: config.jobTimeoutMs, ...(options.afterSend ? { afterSend: options.afterSend } : {}), ...(options.onJobStart ? { onJobStart: options.onJobStart } : {}) });
   const worker = new Worker<EmailJobData, EmailJobResult>("email", processor, {
     connection,
