@@ -4,9 +4,9 @@
  * data and options, same concurrency. Each run drains a queue pre-filled with `addBulk`.
  *
  * The machine is shared and noisy, so: an unmeasured warm-up round first (a worker runs for days;
- * V8 compiling its code in the first second is not what is measured), then rounds in which the two
- * contenders run back to back, and the ratio is the median of the per-round ratios (a round's two
- * runs see nearly the same machine load, rounds apart do not).
+ * V8 compiling its code in the first second is not what is measured), then rounds in which the
+ * contenders run back to back, and a ratio is the median of the per-round ratios (a round's runs
+ * see nearly the same machine load, rounds apart do not).
  *
  * At concurrency 50 two diagnostic rows run Taskgate's worker with a stand-in for the guard
  * (`lib/diagnosticGuards.ts`): one with no guard work at all, one whose claim and done mark only
