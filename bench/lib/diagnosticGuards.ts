@@ -10,15 +10,12 @@
  *   Redis.
  */
 import type { Cluster, Redis } from "ioredis";
-import type { EffectGuard } from "@taskgate/worker";
-
-const LEASE_MS = 30_000;
-const TTL_MS = 7 * 24 * 60 * 60 * 1000;
+import { DEFAULT_EFFECT_LEASE_MS, DEFAULT_EFFECT_TTL_MS, type EffectGuard } from "@taskgate/worker";
 
 export function createNoRedisGuard(): EffectGuard {
   return {
-    leaseMs: LEASE_MS,
-    ttlMs: TTL_MS,
+    leaseMs: DEFAULT_EFFECT_LEASE_MS,
+    ttlMs: DEFAULT_EFFECT_TTL_MS,
     claim: () => Promise.resolve({ kind: "claimed" }),
     markDone: () => Promise.resolve(true),
     release: () => Promise.resolve(true),
@@ -38,8 +35,8 @@ export function createRoundTripGuard(connection: Redis | Cluster): EffectGuard {
       }),
     ));
   return {
-    leaseMs: LEASE_MS,
-    ttlMs: TTL_MS,
+    leaseMs: DEFAULT_EFFECT_LEASE_MS,
+    ttlMs: DEFAULT_EFFECT_TTL_MS,
     claim: async () => {
       await roundTrip();
       return { kind: "claimed" };
