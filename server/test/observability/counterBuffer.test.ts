@@ -1,22 +1,20 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCounterBuffer } from "../../src/observability/index.js";
-import { commandsSent, connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { commandsSent, connectTestRedis } from "../../../test/support/redis.js";
 
 const redis = connectTestRedis();
-const prefix = randomPrefix();
+const prefix = prefixPerTest(redis);
 // Connected before anything is counted, so the handshake's own commands are not.
 beforeAll(() => redis.ping());
-afterAll(async () => {
-  await deletePrefix(redis, prefix);
-  await redis.quit();
-});
+afterAll(() => redis.quit());
 
 const retention = { minute: 48 * 3_600_000, hour: 30 * 86_400_000 };
 
 describe("request counter buffer", () => {
   it("sums 1000 requests in memory and writes them in one round trip, with every bucket expiring", async () => {
-    const buffer = createCounterBuffer({ redis, keyPrefix: prefix, retention, flushMs: 60_000, logger: pino({ level: "silent" }) });
+    const buffer = createCounterBuffer({ redis, keyPrefix: prefix(), retention, flushMs: 60_000, logger: pino({ level: "silent" }) });
     const at = Date.UTC(2026, 10, 29, 10, 30, 15);
     const adds = await commandsSent(redis, async () => {
       for (let i = 0; i < 1000; i += 1) buffer.add("requests", at, ["total", `route:${i % 2 ? "A" : "B"}`, "status:2xx"]);
@@ -24,8 +22,8 @@ describe("request counter buffer", () => {
     expect(adds.roundTrips).toBe(0);
     const flushed = await commandsSent(redis, () => buffer.close());
     expect(flushed.roundTrips).toBe(1);
-    const minuteKey = `${prefix}:metrics:requests:minute:${Date.UTC(2026, 10, 29, 10, 30)}`;
-    const hourKey = `${prefix}:metrics:requests:hour:${Date.UTC(2026, 10, 29, 10)}`;
+    const minuteKey = `${prefix()}:metrics:requests:minute:${Date.UTC(2026, 10, 29, 10, 30)}`;
+    const hourKey = `${prefix()}:metrics:requests:hour:${Date.UTC(2026, 10, 29, 10)}`;
     for (const key of [minuteKey, hourKey]) {
       expect(await redis.hgetall(key)).toEqual({ total: "1000", "route:A": "500", "route:B": "500", "status:2xx": "1000" });
     }
@@ -37,12 +35,12 @@ describe("request counter buffer", () => {
 
   it("adds to what other processes wrote instead of overwriting it", async () => {
     const at = Date.UTC(2026, 10, 29, 11, 0, 0);
-    const one = createCounterBuffer({ redis, keyPrefix: prefix, retention, flushMs: 60_000, logger: pino({ level: "silent" }) });
-    const two = createCounterBuffer({ redis, keyPrefix: prefix, retention, flushMs: 60_000, logger: pino({ level: "silent" }) });
+    const one = createCounterBuffer({ redis, keyPrefix: prefix(), retention, flushMs: 60_000, logger: pino({ level: "silent" }) });
+    const two = createCounterBuffer({ redis, keyPrefix: prefix(), retention, flushMs: 60_000, logger: pino({ level: "silent" }) });
     one.add("requests", at, ["total"]);
     two.add("requests", at, ["total"]);
     two.add("requests", at, ["total"]);
     await Promise.all([one.close(), two.close()]);
-    expect(await redis.hget(`${prefix}:metrics:requests:minute:${at}`, "total")).toBe("3");
+    expect(await redis.hget(`${prefix()}:metrics:requests:minute:${at}`, "total")).toBe("3");
   });
 });
