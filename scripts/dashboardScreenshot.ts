@@ -31,7 +31,7 @@ try {
   const dead: number[] = [];
   for (let i = 0; i < 60; i++) {
     const start = Math.floor((now - (59 - i) * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
-    pipeline.hset(keys.counterBucket("requests", "minute", start), "status:2xx", wave(i, 420, 120), "status:3xx", wave(i, 8, 4), "status:4xx", wave(i, 40, 25), "status:5xx", i === 41 ? 9 : 0);
+    pipeline.hset(keys.counterBucket("requests", "minute", start), "status:202", wave(i, 420, 120), "status:304", wave(i, 8, 4), "status:429", wave(i, 40, 25), "status:503", i === 41 ? 9 : 0);
     pipeline.hset(keys.counterBucket("blocked", "minute", start), "total", wave(i, 25, 20));
     completed.push(wave(i, 180, 60));
     dead.push(i === 41 ? 6 : i % 13 === 0 ? 1 : 0);

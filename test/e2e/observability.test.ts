@@ -9,6 +9,7 @@ import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
 import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
 
 const EMAIL_ROUTE = "POST /jobs/email";
+const STATUS_ROUTE = "GET /jobs/status/:queue/:jobId";
 const TIGHT_RULES = JSON.stringify([{ name: "tight", key: "ip", limit: 2, windowMs: 60_000, routes: [EMAIL_ROUTE] }]);
 const valid = { to: "a@example.com", subject: "Hello", text: "Body" };
 
@@ -97,6 +98,8 @@ describe("counters and the blocked log across two API processes sharing one Redi
     expect((await a.request("POST", "/jobs/email", { key: USER_A.key, body: { ...valid, to: "nope" } })).status).toBe(400);
     expect((await b.request("POST", "/jobs/email", { key: USER_B.key, body: { subject: "" } })).status).toBe(400);
     await expect(trpc(a, USER_A.key).jobs.email.create.mutate({ ...valid, to: "nope" })).rejects.toThrow();
+    // And one 404, on another route, so exact codes of one class are told apart.
+    expect((await a.request("GET", "/jobs/status/email/no-such-job", { key: USER_A.key })).status).toBe(404);
   });
   afterAll(async () => {
     await a?.close();
@@ -105,19 +108,29 @@ describe("counters and the blocked log across two API processes sharing one Redi
 
   const requestsPath = () => `/metrics/requests?from=${new Date(startedAt - 60_000).toISOString()}`;
 
-  it("counts every request by route template and status class, and both processes read the same totals", async () => {
-    const [fromA] = (await pollUntil(() => getJson<Series>(a, requestsPath()), (m) => sum(m.series, (s) => s.byRoute[EMAIL_ROUTE]) === 8)).slice(-1);
+  it("counts every request by route template and exact status code, and both processes read the same totals", async () => {
+    const counted = (m: Series) => sum(m.series, (s) => s.byRoute[EMAIL_ROUTE]) === 8 && sum(m.series, (s) => s.byRoute[STATUS_ROUTE]) === 1;
+    const [fromA] = (await pollUntil(() => getJson<Series>(a, requestsPath()), counted)).slice(-1);
     expect(fromA!.bucket).toBe("minute");
-    // 2 accepted (REST on A, tRPC on B) + 3 rate-limited + 3 invalid, the tRPC calls under their alias.
-    expect(sum(fromA!.series, (s) => s.byStatus?.["4xx"])).toBe(6);
-    expect(sum(fromA!.series, (s) => s.byStatus?.["2xx"])).toBeGreaterThanOrEqual(2);
+    // 2 accepted (REST on A, tRPC on B) + 3 rate-limited + 3 invalid, the tRPC calls under their
+    // alias, and the one unknown job: each under its own code, never a class.
+    // The REST create answers 202; tRPC answers a mutation with 200 on its wire.
+    expect(sum(fromA!.series, (s) => s.byStatus?.["202"])).toBe(1);
+    expect(sum(fromA!.series, (s) => s.byStatus?.["429"])).toBe(3);
+    expect(sum(fromA!.series, (s) => s.byStatus?.["400"])).toBe(3);
+    expect(sum(fromA!.series, (s) => s.byStatus?.["404"])).toBe(1);
+    for (const code of fromA!.series.flatMap((s) => Object.keys(s.byStatus ?? {}))) expect(code).toMatch(/^[1-5]\d\d$/);
     for (const bucket of fromA!.series) expect(sum([bucket], (s) => Object.values(s.byRoute).reduce((x, y) => x + y, 0))).toBe(bucket.total);
     // Route templates only, never raw URLs.
-    for (const route of fromA!.series.flatMap((s) => Object.keys(s.byRoute))) expect(route).toMatch(/^(GET|POST) \/[a-z/:-]*$/);
+    for (const route of fromA!.series.flatMap((s) => Object.keys(s.byRoute))) expect(route).toMatch(/^(GET|POST) \/[a-zA-Z/:-]*$/);
 
     const fromB = await getJson<Series>(b, `/metrics/requests?from=${startedAt - 60_000}`);
     expect(sum(fromB.series, (s) => s.byRoute[EMAIL_ROUTE])).toBe(8);
-    expect(sum(fromB.series, (s) => s.byStatus?.["4xx"])).toBe(6);
+    expect(sum(fromB.series, (s) => s.byStatus?.["429"])).toBe(3);
+    expect(sum(fromB.series, (s) => s.byStatus?.["404"])).toBe(1);
+    const viaTrpc = await trpc(b, ADMIN.key).monitoring.requestMetrics.query({ from: new Date(startedAt - 60_000) });
+    expect(viaTrpc.series.reduce((total, bucket) => total + (bucket.byStatus["429"] ?? 0), 0)).toBe(3);
+    expect(viaTrpc.series.reduce((total, bucket) => total + (bucket.byStatus["404"] ?? 0), 0)).toBe(1);
     const hourly = await getJson<Series>(b, `/metrics/requests?bucket=hour&from=${startedAt - 3_600_000}`);
     expect(hourly.bucket).toBe("hour");
     expect(sum(hourly.series, (s) => s.byRoute[EMAIL_ROUTE])).toBe(8);

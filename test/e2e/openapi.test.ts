@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { REST_ALIASES, routeName } from "@taskgate/server";
 import { OPERATION_DOCS } from "../../server/src/openapi/operations.js";
+import { PLAIN_OPERATIONS } from "../../server/src/openapi/plainOperations.js";
 import { API_KEYS_JSON, ADMIN, startStack, USER_A, type TestStack } from "../support/stack.js";
 
 type Json = Record<string, unknown>;
@@ -74,6 +75,22 @@ function validatorOf(op: Json, status: number, mediaType = "application/json") {
   return z.fromJSONSchema(inline(response.content[mediaType]!.schema) as Json);
 }
 
+interface RouterLayer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+}
+
+/** `METHOD /path` of every route on the app's router (Express 5: `app.router.stack`). */
+function servedRoutes(running: TestStack): string[] {
+  const app = running.api.server.listeners("request")[0] as unknown as { router: { stack: RouterLayer[] } };
+  expect(app.router?.stack, "the request listener is the Express app").toBeDefined();
+  return app.router.stack.flatMap((layer) => {
+    if (!layer.route) return [];
+    const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+    const methods = Object.keys(layer.route.methods).filter((method) => layer.route!.methods[method] && method !== "_all");
+    return paths.flatMap((path) => methods.map((method) => `${method.toUpperCase()} ${path}`));
+  });
+}
+
 describe("GET /openapi.json", () => {
   it("is an open OpenAPI 3.1 document with the bearer and X-API-Key schemes", async () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
@@ -86,7 +103,7 @@ describe("GET /openapi.json", () => {
 
   it("has one operation per REST alias, named after its tRPC procedure, and every $ref resolves", () => {
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
-    expect(documented).toHaveLength(REST_ALIASES.length);
+    expect(documented).toHaveLength(REST_ALIASES.length + PLAIN_OPERATIONS.length);
     for (const alias of REST_ALIASES) {
       const op = operation(alias.method.toLowerCase(), alias.path.replace(/:(\w+)/g, "{$1}"));
       expect(op["x-trpc-procedure"], routeName(alias)).toBe(alias.procedure);
@@ -146,8 +163,11 @@ describe("GET /openapi.json", () => {
           const content = resolve<{ content: Record<string, { schema: Json }> }>(responses[status]).content;
           expect(Object.keys(content), `${method} ${path} ${status}`).toEqual(["application/problem+json"]);
         }
-        if (path === "/health") continue;
-        expect(errors, `${method} ${path}`).toEqual(expect.arrayContaining(["401", "429", "503"]));
+        if (Array.isArray(op.security) && op.security.length === 0) continue;
+        expect(errors, `${method} ${path}`).toContain("401");
+        // The plain admin route (/metrics) is neither rate limited nor asks Redis to answer.
+        if (op["x-trpc-procedure"] === undefined) continue;
+        expect(errors, `${method} ${path}`).toEqual(expect.arrayContaining(["429", "503"]));
         const tooMany = resolve<{ headers: Json; content: Record<string, { schema: Json }> }>(responses["429"]);
         expect(Object.keys(tooMany.headers)).toEqual(expect.arrayContaining(["Retry-After", "RateLimit", "RateLimit-Policy", "X-Request-Id"]));
         const schema = resolve<{ allOf: Json[] }>(tooMany.content["application/problem+json"]!.schema);
@@ -183,6 +203,17 @@ describe("GET /openapi.json", () => {
 
     // The validators are not vacuous: a wrong answer fails them.
     expect(() => validatorOf(create, 202).parse({ jobId: 1, queue: "sms" })).toThrow();
+  });
+
+  it("documents every route the Express app serves, walked from its router (the dashboard's files aside)", () => {
+    const served = servedRoutes(stack);
+    // Not vacuous: the walk finds the aliases and the plain routes.
+    expect(served).toEqual(expect.arrayContaining(["POST /jobs/email", "GET /health/live", "GET /metrics", "GET /openapi.json", "GET /docs"]));
+    expect(served.length).toBeGreaterThanOrEqual(REST_ALIASES.length + PLAIN_OPERATIONS.length);
+    for (const route of served) {
+      const [method, path] = route.split(" ") as [string, string];
+      expect(doc.paths[path.replace(/:(\w+)/g, "{$1}")]?.[method.toLowerCase()], `${route} is in /openapi.json`).toBeDefined();
+    }
   });
 
   it("is served without an API key, and the same for an admin key", async () => {

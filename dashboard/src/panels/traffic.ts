@@ -2,6 +2,7 @@
 import { lineChart } from "../chart.js";
 import { h, replaceChildren } from "../dom.js";
 import type { Panel, PanelContext } from "../panel.js";
+import { countInClass } from "../statusClass.js";
 
 /** Status classes always drawn, so the colours and the legend do not jump around. */
 const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx"] as const;
@@ -17,7 +18,7 @@ export function createTrafficPanel(ctx: PanelContext): Panel {
       const requestChart = lineChart(
         "Requests per minute by status class",
         requests.series.map((bucket) => bucket.start),
-        STATUS_CLASSES.map((status) => ({ name: status, className: CLASS_COLOURS[status], values: requests.series.map((bucket) => bucket.byStatus[status] ?? 0) })),
+        STATUS_CLASSES.map((status) => ({ name: status, className: CLASS_COLOURS[status], values: requests.series.map((bucket) => countInClass(bucket.byStatus, status)) })),
         "requests-chart",
       );
       const blockedChart = lineChart(

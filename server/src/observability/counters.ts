@@ -1,7 +1,8 @@
 /**
  * Time-bucketed request counters in Redis, shared by every API process: one hash per minute
  * and per hour (`redisKeys(prefix).counterBucket("requests", bucket, startMs)`) with fields
- * `total`, `route:<route>` and `status:<class>`, each expiring on its own.
+ * `total`, `route:<route>` and `status:<code>` (the exact status: operators tell a 429 from a
+ * 404), each expiring on its own.
  */
 import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys, type MetricBucket } from "@taskgate/shared";
 import type { RedisCommand } from "../redis/batch.js";
@@ -22,7 +23,7 @@ export interface RequestSample {
   status: number;
 }
 
-/** `2xx`, `4xx`, … */
+/** `2xx`, `4xx`, …: the latency histogram's label, where exact codes would multiply the series. */
 export function statusClass(status: number): string {
   return `${Math.floor(status / 100)}xx`;
 }
@@ -51,7 +52,7 @@ export function bucketCounterCommands(keyPrefix: string, series: string, atMs: n
   return commands;
 }
 
-/** The fields one request adds to its buckets: `total`, `route:<route>` and `status:<class>`. */
+/** The fields one request adds to its buckets: `total`, `route:<route>` and `status:<code>` (`status:429`). */
 export function requestCounterFields(sample: Pick<RequestSample, "route" | "status">): string[] {
-  return ["total", `route:${sample.route}`, `status:${statusClass(sample.status)}`];
+  return ["total", `route:${sample.route}`, `status:${sample.status}`];
 }

@@ -1,7 +1,8 @@
 /**
- * Builds the OpenAPI 3.1 document of the REST aliases (`GET /openapi.json`): one operation per
- * row of REST_ALIASES, its input read from the procedure's own zod validator and its access level
- * from the procedure's meta, so the document cannot drift from what the server does.
+ * Builds the OpenAPI 3.1 document of every path the API serves (`GET /openapi.json`): one
+ * operation per row of REST_ALIASES, its input read from the procedure's own zod validator and its access level
+ * from the procedure's meta, so the document cannot drift from what the server does; and the
+ * hand-written plain routes (PLAIN_OPERATIONS).
  */
 import { createRequire } from "node:module";
 import type { ErrorCode } from "@taskgate/shared";
@@ -12,6 +13,7 @@ import type { Access, ProcedureMeta } from "../trpc/init.js";
 import { baseComponents, ERROR_RESPONSES, ref } from "./components.js";
 import { jsonSchemaOf, withoutProperties, type JsonSchema } from "./jsonSchema.js";
 import { OPERATION_DOCS, type OperationDoc } from "./operations.js";
+import { PLAIN_OPERATIONS } from "./plainOperations.js";
 
 /** An OpenAPI document, as plain JSON-ready data. */
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, JsonSchema>> };
@@ -127,7 +129,7 @@ function fallbackDoc(alias: RestAlias): OperationDoc {
   return { tag: alias.procedure.split(".")[0] ?? "other", summary: `${routeName(alias)} (${alias.procedure})`, ...(alias.input === "body" ? { bodyName: operationId(alias.procedure) + "Body" } : {}) };
 }
 
-/** The OpenAPI 3.1 document of every REST alias. */
+/** The OpenAPI 3.1 document of every REST alias and plain route. */
 export function buildOpenApiDocument(router: AppRouter, aliases: readonly RestAlias[] = REST_ALIASES): OpenApiDocument {
   const components = baseComponents();
   const paths: Record<string, Record<string, JsonSchema>> = {};
@@ -136,6 +138,7 @@ export function buildOpenApiDocument(router: AppRouter, aliases: readonly RestAl
     const operation = buildOperation(alias, procedureDef(router, alias.procedure), doc, components);
     (paths[openApiPath(alias.path)] ??= {})[alias.method.toLowerCase()] = operation;
   }
+  for (const plain of PLAIN_OPERATIONS) (paths[plain.path] ??= {})[plain.method] = plain.operation;
   return {
     openapi: "3.1.0",
     info: {

@@ -117,7 +117,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
   "monitoring.requestMetrics": {
     tag: "monitoring",
     summary: "Request counters",
-    description: "Admin. Requests per time bucket, by route and by status class. Times are ISO 8601 or epoch ms.",
+    description: "Admin. Requests per time bucket, by route and by exact status code (`202`, `429`). Times are ISO 8601 or epoch ms.",
     output: { name: "RequestMetrics", schema: requestMetrics },
   },
   "monitoring.blockedMetrics": {

@@ -120,7 +120,7 @@ export const requestBucket = z.object({
   total: z.number(),
   /** By route: REST alias (`POST /jobs/email`), `TRPC <procedure>` for procedures without one, or `(unmatched)`. */
   byRoute: counts,
-  /** By status class: `2xx`, `4xx`, … */
+  /** By exact status code: `"202"`, `"404"`, `"429"`, … */
   byStatus: counts,
 });
 
