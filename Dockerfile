@@ -1,4 +1,5 @@
-# One image for both roles: `npm run start:api` or `npm run start:worker` (see docker-compose.yml).
+# One image for both roles: the API by default, the worker with `node worker/dist/main.js`
+# (see docker-compose.yml).
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc tsconfig.base.json tsconfig.json ./
@@ -14,7 +15,12 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20-slim
 ENV NODE_ENV=production HOST=0.0.0.0
 WORKDIR /app
+# The code stays root's (read-only to the app); only the data folder (the dev outbox when
+# SMTP_URL is unset) belongs to the user the processes run as.
 COPY --from=build /app /app
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 3000
-CMD ["npm", "run", "start:api"]
+# node itself, not npm, as PID 1: `docker stop` and Kubernetes send SIGTERM to PID 1, and node's
+# handler drains (docs/OPERATIONS.md, Shutdown). Its exit code is the container's.
+CMD ["node", "server/dist/main.js"]

@@ -8,6 +8,7 @@ export default defineConfig({
     // Tests run the TypeScript sources of the workspace packages, not their builds.
     alias: [
       { find: /^@taskgate\/shared\/load-config$/, replacement: src("./shared/src/loadConfig.ts") },
+      { find: /^@taskgate\/shared\/runtime$/, replacement: src("./shared/src/runtime/signals.ts") },
       { find: /^@taskgate\/shared\/lua$/, replacement: src("./shared/src/lua.ts") },
       { find: /^@taskgate\/shared$/, replacement: src("./shared/src/index.ts") },
       { find: /^@taskgate\/server$/, replacement: src("./server/src/index.ts") },

@@ -1,12 +1,14 @@
 /**
  * `npm start`: the whole of Taskgate in one process — API and email worker — against
  * REDIS_URL, starting a private Redis when none answers, and building the admin dashboard
- * (served at /admin) when its build is missing or stale. Ctrl-C stops everything cleanly.
+ * (served at /admin) when its build is missing or stale. Ctrl-C, or SIGTERM to the `npm start`
+ * process (its script execs node, so npm forwards the signal here), stops everything cleanly.
  */
 import { assertApiConfig, ConfigError } from "@taskgate/shared";
 import { loadConfig } from "@taskgate/shared/load-config";
 import { createLogger, exitOnSignals, startApi } from "@taskgate/server";
 import { startWorker } from "@taskgate/worker";
+import { prettyLogStream } from "./lib/prettyLogs.js";
 import { ensureDashboardBuilt } from "./lib/dashboardBuild.js";
 import { ensureRedis } from "./lib/ensureRedis.js";
 
@@ -21,7 +23,9 @@ try {
   }
   throw error;
 }
-const logger = createLogger(config, "all-in-one");
+// Readable lines for a person at a terminal; JSON when piped (to a file, a log shipper, a test).
+const logStream = process.stdout.isTTY ? prettyLogStream() : undefined;
+const logger = createLogger(config, "all-in-one", logStream);
 
 let redis;
 try {
@@ -34,8 +38,8 @@ if (redis.started) logger.warn({ redisUrl: redis.url, data: ".data/redis" }, "no
 
 if (config.dashboardEnabled && (await ensureDashboardBuilt())) logger.info("built the admin dashboard (dashboard/dist)");
 
-const api = await startApi(config, { logger: createLogger(config, "api") });
-const worker = await startWorker(config, { logger: createLogger(config, "worker") });
+const api = await startApi(config, { logger: createLogger(config, "api", logStream) });
+const worker = await startWorker(config, { logger: createLogger(config, "worker", logStream) });
 logger.info(`Taskgate is up: API on ${api.url} (try GET ${api.url}/health; dashboard at ${api.url}/admin), ${config.smtpUrl ? "mail via SMTP" : `mail to the dev outbox ${config.outboxDir}`}. Ctrl-C stops.`);
 
 exitOnSignals(async () => {

@@ -1,9 +1,11 @@
 /**
  * pino JSON logs; every line carries the process role, and request lines the request id.
  */
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import type { Config } from "@taskgate/shared";
 
-export function createLogger(config: Pick<Config, "logLevel">, role: string): Logger {
-  return pino({ level: config.logLevel, base: { role, pid: process.pid } });
+/** A pino logger for one role; `destination` (default stdout, as JSON) lets `npm start` pretty-print to a terminal. */
+export function createLogger(config: Pick<Config, "logLevel">, role: string, destination?: DestinationStream): Logger {
+  const options = { level: config.logLevel, base: { role, pid: process.pid } };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { dashboardBuildIsStale } from "../../scripts/lib/dashboardBuild.js";
 import { ensureRedis, noRedisMessage, redisAnswers } from "../../scripts/lib/ensureRedis.js";
-import { freePort, spawnEntry, waitForHttp, type RunningProcess } from "../support/processes.js";
+import { descendantsOf, exitWithin, freePort, isAlive, portIsFree, spawnEntry, spawnNpmScript, waitForHttp, type RunningProcess } from "../support/processes.js";
 import { pollUntil } from "../support/stack.js";
 
 let cleanup: Array<() => Promise<unknown> | void> = [];
@@ -12,6 +12,23 @@ afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
   cleanup = [];
 });
+
+/** `npm run start` as a user runs it, against a Redis that is not there (so it starts a private one). */
+async function startThroughNpm(options: { ownProcessGroup?: boolean } = {}) {
+  const [redisPort, apiPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const start = spawnNpmScript("start", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), SHUTDOWN_TIMEOUT_MS: "10000" }, options);
+  cleanup.push(async () => {
+    for (const pid of descendantsOf(start.pid)) process.kill(pid, "SIGKILL");
+    await start.kill();
+  });
+  const url = `http://127.0.0.1:${apiPort}`;
+  await waitForHttp(`${url}/health/live`, start, 30_000);
+  expect(start.output()).toMatch(/started a private redis-server/);
+  return { url, redisUrl, start };
+}
 
 describe("npm start (the all-in-one main job)", () => {
   it("starts a private Redis when none answers, serves the API, writes mail to the dev outbox, and stops everything on Ctrl-C", async () => {
@@ -42,6 +59,31 @@ describe("npm start (the all-in-one main job)", () => {
 
     start.child.kill("SIGINT");
     expect(await start.exited).toBe(0);
+    expect(await redisAnswers(redisUrl, 500)).toBe(false);
+  });
+
+  // Sequential with the test above: both start a private Redis in the repo's .data/redis.
+  it("drains and stops its private Redis on SIGTERM to the npm script's own pid", async () => {
+    const { url, redisUrl, start } = await startThroughNpm();
+    const children = descendantsOf(start.pid);
+    expect(children.length).toBeGreaterThanOrEqual(2); // node, and the private redis-server under it
+    start.child.kill("SIGTERM");
+    expect(await exitWithin(start, 10_000 + 3_000)).toBe(0);
+    const messages = start.logs().map((line) => line.msg);
+    expect(messages).toEqual(expect.arrayContaining(["shutting down", "API stopped", "stopped"]));
+    expect(await portIsFree(Number(new URL(url).port))).toBe(true);
+    expect(children.filter(isAlive)).toEqual([]);
+    expect(await redisAnswers(redisUrl, 500)).toBe(false);
+  });
+
+  it("takes a terminal's Ctrl-C (SIGINT to npm and node at once) as one signal: drains and exits 0", async () => {
+    const { redisUrl, start } = await startThroughNpm({ ownProcessGroup: true });
+    const children = descendantsOf(start.pid);
+    process.kill(-start.pid, "SIGINT");
+    expect(await exitWithin(start, 10_000 + 3_000)).toBe(0);
+    expect(start.logs().filter((line) => line.msg === "second signal: exiting at once")).toEqual([]);
+    expect(start.logs().map((line) => line.msg)).toContain("stopped");
+    expect(children.filter(isAlive)).toEqual([]);
     expect(await redisAnswers(redisUrl, 500)).toBe(false);
   });
 

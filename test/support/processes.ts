@@ -2,7 +2,8 @@
  * Real processes for fault and shutdown tests: API and worker processes (TypeScript sources
  * run through tsx), and private redis-server instances on free ports, all stopped by pid.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer as createNetServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -65,6 +66,68 @@ export function spawnEntry(entry: string, env: Record<string, string>): RunningP
     stdio: ["ignore", "pipe", "pipe"],
   });
   return track(child);
+}
+
+/**
+ * Runs a root npm script (`npm run start:api`) as users do, with its own env and without the
+ * npm_* variables of an enclosing `npm test`; the child's pid is npm's own.
+ */
+export function spawnNpmScript(script: string, env: Record<string, string>, options: { ownProcessGroup?: boolean } = {}): RunningProcess {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+  const child = spawn("npm", ["run", script], {
+    cwd: ROOT,
+    env: { ...inherited, LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    // A group of its own lets a test send a terminal's Ctrl-C: SIGINT to every process in it.
+    detached: options.ownProcessGroup ?? false,
+  });
+  return track(child);
+}
+
+/** Every live descendant of `pid` (children, their children, …), read with `ps`. */
+export function descendantsOf(pid: number): number[] {
+  const table = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout;
+  const children = new Map<number, number[]>();
+  for (const line of table.split("\n")) {
+    const [child, parent] = line.trim().split(/\s+/).map(Number);
+    if (child === undefined || parent === undefined || Number.isNaN(child)) continue;
+    children.set(parent, [...(children.get(parent) ?? []), child]);
+  }
+  const found: number[] = [];
+  const walk = (of: number) => {
+    for (const child of children.get(of) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+/** Whether a process with this pid still exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` (it can be bound again). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createNetServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** Resolves with the exit code, or rejects when the process has not exited within `ms`. */
+export function exitWithin(proc: RunningProcess, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`did not exit within ${ms} ms:\n${proc.output()}`)), ms)));
+  return Promise.race([proc.exited, late]).finally(() => clearTimeout(timer));
 }
 
 /** Waits until `url` answers (any status), or fails with the process output. */

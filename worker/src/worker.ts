@@ -18,7 +18,11 @@ export interface RunningWorker {
   worker: Worker<EmailJobData, EmailJobResult>;
   /** Port of this process's `/metrics`; undefined when WORKER_METRICS_PORT is unset. */
   metricsPort: number | undefined;
-  /** Stops taking jobs and waits for active ones up to SHUTDOWN_TIMEOUT_MS; true when all finished. */
+  /**
+   * Stops taking jobs and waits for active ones up to SHUTDOWN_TIMEOUT_MS. Always resolves true:
+   * a job still running at the deadline keeps its lock and goes back to the queue when the lock
+   * expires, so stopping is clean either way (docs/OPERATIONS.md, shutdown: the worker exits 0).
+   */
   close(): Promise<boolean>;
 }
 
