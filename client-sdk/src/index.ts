@@ -6,6 +6,18 @@ export { createClient } from "./client.js";
 export { TaskgateError, type ClientErrorCode, type TaskgateErrorCode, type TaskgateProblem } from "./errors.js";
 export { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from "./retry.js";
 export type {
+  BlockedQueryInput,
+  DeadJobInput,
+  DeadJobsListInput,
+  DeadJobsRetryAllInput,
+  EmailBody,
+  EmailJobInput,
+  JobStatusInput,
+  QueueName,
+  ScheduleEmailJobInput,
+  ScheduleTime,
+} from "./inputs.js";
+export type {
   AppRouter,
   BlockedLogPage,
   CallOptions,
@@ -14,12 +26,10 @@ export type {
   DeadJobDetail,
   DeadJobsPage,
   DeadJobSummary,
-  EmailJobInput,
   EnqueueResult,
   JobStatus,
   QueuesOverview,
   RouterInputs,
   RouterOutputs,
-  ScheduleEmailJobInput,
   TaskgateClient,
 } from "./types.js";

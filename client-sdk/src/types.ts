@@ -1,22 +1,31 @@
 /**
- * The public types of the SDK: the client's options and its methods, whose inputs and outputs
- * are inferred from the server's router (and so from the shared zod schemas) at build time.
+ * The public types of the SDK: the client's options and its methods, whose outputs are inferred
+ * from the server's router (and so from the shared zod schemas) at build time, and whose inputs
+ * are the router's narrowed to what the server enforces (inputs.ts).
  */
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "@taskgate/server";
+import type {
+  BlockedQueryInput,
+  DeadJobInput,
+  DeadJobsListInput,
+  DeadJobsRetryAllInput,
+  EmailJobInput,
+  JobStatusInput,
+  ScheduleEmailJobInput,
+} from "./inputs.js";
 import type { RetryOptions } from "./retry.js";
 
 export type { AppRouter };
 
-/** Every procedure's input, by path: `RouterInputs["jobs"]["email"]["create"]`. */
+/**
+ * Every procedure's input as the router's zod schemas infer it, by path:
+ * `RouterInputs["jobs"]["email"]["create"]`. Looser than what the methods accept (see inputs.ts).
+ */
 export type RouterInputs = inferRouterInputs<AppRouter>;
 /** Every procedure's output, by path (dates as `Date`): `RouterOutputs["jobs"]["status"]`. */
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
 
-/** Body of `jobs.email.create` (`POST /jobs/email`). */
-export type EmailJobInput = RouterInputs["jobs"]["email"]["create"];
-/** Body of `jobs.email.schedule`: the email plus exactly one of `sendAt` or `delayMs`. */
-export type ScheduleEmailJobInput = RouterInputs["jobs"]["email"]["schedule"];
 /** The answer to creating or scheduling a job. */
 export type EnqueueResult = RouterOutputs["jobs"]["email"]["create"];
 /** A job's status. */
@@ -87,28 +96,28 @@ export interface TaskgateClient {
   jobs: {
     email: {
       /** `POST /jobs/email`: enqueue an email. Always idempotent (see `CreateOptions.idempotencyKey`). */
-      create: Method<In["jobs"]["email"]["create"], Out["jobs"]["email"]["create"], CreateOptions>;
+      create: Method<EmailJobInput, Out["jobs"]["email"]["create"], CreateOptions>;
       /** `POST /jobs/email/schedule`: enqueue an email for later (`sendAt` or `delayMs`). Always idempotent. */
-      schedule: Method<In["jobs"]["email"]["schedule"], Out["jobs"]["email"]["schedule"], CreateOptions>;
+      schedule: Method<ScheduleEmailJobInput, Out["jobs"]["email"]["schedule"], CreateOptions>;
     };
     /** `GET /jobs/status/:queue/:jobId`: a job's state, attempts and timestamps. */
-    status: Method<In["jobs"]["status"], Out["jobs"]["status"]>;
+    status: Method<JobStatusInput, Out["jobs"]["status"]>;
   };
   deadJobs: {
     /** `GET /dead-jobs/email` (admin): dead jobs, newest first, paged with `cursor`. */
-    list: Method<In["deadJobs"]["list"], Out["deadJobs"]["list"]>;
+    list: Method<DeadJobsListInput, Out["deadJobs"]["list"]>;
     /** `GET /dead-jobs/email/:jobId` (admin): one dead job with its stack traces. */
-    get: Method<In["deadJobs"]["get"], Out["deadJobs"]["get"]>;
+    get: Method<DeadJobInput, Out["deadJobs"]["get"]>;
     /** `POST /dead-jobs/email/:jobId/retry` (admin): re-queue one dead job with fresh attempts. */
-    retry: Method<In["deadJobs"]["retry"], Out["deadJobs"]["retry"]>;
+    retry: Method<DeadJobInput, Out["deadJobs"]["retry"]>;
     /** `POST /dead-jobs/email/retry` (admin): re-queue all dead jobs, or only `jobIds`. */
-    retryAll: Method<In["deadJobs"]["retryAll"], Out["deadJobs"]["retryAll"]>;
+    retryAll: Method<DeadJobsRetryAllInput, Out["deadJobs"]["retryAll"]>;
     /** `DELETE /dead-jobs/email/:jobId` (admin): remove a dead job for good. */
-    delete: Method<In["deadJobs"]["delete"], Out["deadJobs"]["delete"]>;
+    delete: Method<DeadJobInput, Out["deadJobs"]["delete"]>;
   };
   monitoring: {
     /** `GET /monitoring/rate-limits/blocked` (admin): blocked requests, newest first, filterable. */
-    blocked: Method<In["monitoring"]["blocked"], Out["monitoring"]["blocked"]>;
+    blocked: Method<BlockedQueryInput, Out["monitoring"]["blocked"]>;
     /** `GET /monitoring/queues` (admin): counts by state and outcomes per minute, per queue. */
     queues: NoInputMethod<Out["monitoring"]["queues"]>;
     /** `GET /metrics/requests` (admin): request counters in time buckets. */

@@ -143,6 +143,36 @@ describe("taskgate-admin", () => {
     expect(JSON.parse(asJson.stderr)).toMatchObject({ error: { code: "NOT_FOUND", status: 404, requestId: expect.any(String) } });
   });
 
+  it("exits 1 on VALIDATION_FAILED naming every bad field and why: one line each, and the whole problem with --json", async () => {
+    // What the API itself answers for the same bad filters: the CLI must pass on all of it.
+    const api = await stack.request("GET", "/monitoring/rate-limits/blocked?since=10m&until=later", { key: ADMIN.key });
+    expect(api.status).toBe(400);
+    const apiIssues = ((await api.json()) as { errors: Array<{ path: string; message: string }> }).errors;
+    // Not vacuous: the API names both fields and says what they must be.
+    expect(apiIssues).toEqual([
+      { path: "since", message: expect.stringContaining("ISO 8601") },
+      { path: "until", message: expect.stringContaining("ISO 8601") },
+    ]);
+
+    const plain = await cli(["blocked", "--since", "10m", "--until", "later"]);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toBe("");
+    const [headline, ...issueLines] = plain.stderr.trimEnd().split("\n");
+    expect(headline).toMatch(/^taskgate-admin: VALIDATION_FAILED \(HTTP 400\): .+ \[request id \S+\]$/);
+    expect(issueLines).toEqual(apiIssues.map((issue) => `  ${issue.path}: ${issue.message}`));
+
+    const asJson = await cli(["blocked", "--since", "10m", "--json"]);
+    expect(asJson.code).toBe(1);
+    expect(asJson.stdout).toBe("");
+    const { error } = JSON.parse(asJson.stderr) as { error: { requestId: string; problem: { requestId: string } } };
+    expect(error).toMatchObject({
+      code: "VALIDATION_FAILED",
+      status: 400,
+      problem: { type: expect.any(String), title: expect.any(String), status: 400, code: "VALIDATION_FAILED", detail: expect.any(String), errors: [apiIssues[0]] },
+    });
+    expect(error.problem.requestId).toBe(error.requestId);
+  });
+
   it("exits 2 on wrong usage, saying what is wrong", async () => {
     const missing = await cli(["dead-jobs", "show"]);
     expect(missing.code).toBe(2);

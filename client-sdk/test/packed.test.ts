@@ -1,131 +1,180 @@
 /**
- * The SDK as a user gets it: `npm pack`, install only the tarball and its peers in a project
- * outside the monorepo, type-check a consumer with `strict` and `skipLibCheck: false` (types
- * come from the one bundled index.d.ts, no server source), then run it against a live API.
+ * The SDK as a user gets it, following the README word for word: `npm pack` in the repository,
+ * then `npm install` of the tarball and the pinned tRPC peers in a fresh project outside the
+ * monorepo. The tarball's manifest points only at files it ships; the project's package.json pins
+ * tRPC exactly; a strict consumer (`skipLibCheck: false`, types from the one bundled index.d.ts,
+ * no server source) type-checks while every call the server would reject fails to compile; and
+ * the consumer sends mail through a live stack (real Redis, worker and SMTP server), run with and
+ * without `node --conditions=source`.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
-import { buildSdk, cleanEnv, ROOT, SDK_DIR } from "./support/build.js";
-import { makeDeadJobs } from "../../test/support/deadJobs.js";
+import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
+import { startTestSmtp, type TestSmtpServer } from "../../test/support/smtp.js";
+import { cleanEnv, npmPackLocked, ROOT, SDK_DIR } from "./support/build.js";
+import { consumerMain, consumerTsconfig, errorLines, expectedErrorLines, MISUSE_SOURCE, withoutExpectations } from "./support/consumer.js";
+import { readmeInstallInstructions, type InstallInstructions } from "./support/readme.js";
 
 const run = promisify(execFile);
+const DEAD_RECIPIENT = "dead@example.com";
+
+interface Packed {
+  filename: string;
+  files: Array<{ path: string }>;
+}
 
 let stack: TestStack;
+let smtp: TestSmtpServer;
 let work: string;
+let readme: InstallInstructions;
 let tarball: string;
 let packedFiles: string[];
+let manifestBefore: Buffer;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "taskgate-sdk-"));
-  [stack] = await Promise.all([startStack({ worker: false, env: { API_KEYS: API_KEYS_JSON } }), buildSdk()]);
-  // The build just ran; --ignore-scripts keeps prepack from building again outside the test's lock.
-  const { stdout } = await run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], { cwd: SDK_DIR, env: cleanEnv() });
-  const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  readme = await readmeInstallInstructions();
+  manifestBefore = await readFile(join(SDK_DIR, "package.json"));
+  smtp = await startTestSmtp({ onRecipient: (address) => (address === DEAD_RECIPIENT ? { code: 550, message: "5.1.1 user unknown" } : undefined) });
+  // The README's pack command as written, told where to put the tarball (not the repository's
+  // root, which other work shares) and to say what it wrote.
+  const pack = npmPackLocked([...readme.pack.slice(1), "--json", "--pack-destination", work], ROOT);
+  const started = startStack({ env: { API_KEYS: API_KEYS_JSON, SMTP_URL: smtp.url } });
+  const [{ stdout }] = await Promise.all([pack, started.then((running) => (stack = running))]);
+  // Any output of the lifecycle scripts comes before the JSON report, which starts on a line of its own.
+  const [packed] = JSON.parse(stdout.slice(stdout.search(/^\[$/m))) as Packed[];
   tarball = join(work, packed!.filename);
   packedFiles = packed!.files.map((file) => file.path);
-}, 120_000);
+}, 60_000);
 afterAll(async () => {
   await stack?.close();
+  await smtp?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-const CONSUMER_TSCONFIG = {
-  compilerOptions: {
-    target: "ES2022",
-    module: "NodeNext",
-    moduleResolution: "NodeNext",
-    // No @types/node: fetch and AbortSignal come from the DOM lib; tRPC 11's own declarations
-    // need `Disposable`, which @types/node or this lib provides.
-    lib: ["ES2023", "DOM", "ESNext.Disposable"],
-    types: [],
-    strict: true,
-    skipLibCheck: false,
-    noEmitOnError: true,
-    outDir: "out",
-  },
-  include: ["main.ts"],
-};
-
-function consumerSource(url: string): string {
-  return `import { createClient, TaskgateError, type EnqueueResult, type JobStatus } from "@taskgate/client";
-
-const baseUrl = ${JSON.stringify(url)};
-const client = createClient({ baseUrl, apiKey: ${JSON.stringify(USER_A.key)} });
-const created: EnqueueResult = await client.jobs.email.create({ to: "consumer@example.com", subject: "From the packed SDK", text: "Hello" });
-const status: JobStatus = await client.jobs.status({ queue: "email", jobId: created.jobId });
-const createdAt: Date = status.createdAt;
-
-// A wrong input must not type-check: subject is required.
-// @ts-expect-error
-void (() => client.jobs.email.create({ to: "consumer@example.com", text: "no subject" }));
-
-const admin = createClient({ baseUrl, apiKey: ${JSON.stringify(ADMIN.key)} });
-const dead = await admin.deadJobs.list({ queue: "email" });
-let refused = "";
-try {
-  await client.deadJobs.list({ queue: "email" });
-} catch (error) {
-  if (error instanceof TaskgateError) refused = error.code + " " + error.status;
+/** What `file` (a packed path) imports by relative path, and the source map it names. */
+function relativeReferences(file: string, text: string): string[] {
+  const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)["'](\.{1,2}\/[^"']+)["']|sourceMappingURL=(\S+)/g)].map((match) => match[1] ?? match[2]!);
+  const dir = file.split("/").slice(0, -1);
+  return specifiers.map((specifier) => {
+    const parts = [...dir];
+    for (const part of specifier.split("/")) {
+      if (part === "..") parts.pop();
+      else if (part !== ".") parts.push(part);
+    }
+    return parts.join("/");
+  });
 }
-console.log(JSON.stringify({
-  jobId: created.jobId,
-  state: status.state,
-  createdAtIsDate: createdAt instanceof Date,
-  deadTotal: dead.total,
-  deadReason: dead.jobs[0]?.failedReason ?? null,
-  refused,
-}));
-`;
+
+/** Every file path a manifest names: export targets, `types`, `main`, `bin`. */
+function manifestTargets(manifest: Record<string, unknown>): string[] {
+  const leaves = (value: unknown): string[] =>
+    typeof value === "string" ? [value] : typeof value === "object" && value !== null ? Object.values(value).flatMap(leaves) : [];
+  return [manifest.exports, manifest.types, manifest.main, manifest.bin].flatMap(leaves).map((path) => path.replace(/^\.\//, ""));
+}
+
+async function tsc(project: string, config: string): Promise<string> {
+  // The monorepo's TypeScript; the consumer's node_modules has no server and no workspace packages.
+  const args = [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(project, config), "--pretty", "false"];
+  return run(process.execPath, args, { cwd: project, env: cleanEnv() }).then(
+    ({ stdout }) => stdout,
+    (error: { stdout: string }) => error.stdout || String(error),
+  );
 }
 
 describe("the packed SDK", () => {
-  it("ships the built JS, one bundled index.d.ts and the bin; no sources, no per-file declarations", async () => {
+  it("is packed by the README's command into a tarball whose manifest names only files it ships, leaving package.json as it was", async () => {
+    expect(readme.pack.slice(0, 2)).toEqual(["npm", "pack"]);
     expect(packedFiles).toEqual(expect.arrayContaining(["package.json", "dist/index.js", "dist/index.d.ts", "dist/client.js", "dist/cli.js", "bin/taskgate-admin.mjs"]));
-    expect(packedFiles.filter((file) => file.startsWith("src/") || file.startsWith("dist/types/") || file.startsWith("test/"))).toEqual([]);
-    const types = await readFile(join(SDK_DIR, "dist/index.d.ts"), "utf8");
+    expect(packedFiles.filter((file) => file.startsWith("src/") || file.startsWith("dist/types/") || file.startsWith("test/") || file.startsWith("scripts/"))).toEqual([]);
+    expect(await readFile(join(SDK_DIR, "package.json"))).toEqual(manifestBefore);
+
+    await run("tar", ["-xzf", tarball, "-C", work]);
+    const manifest = JSON.parse(await readFile(join(work, "package/package.json"), "utf8")) as Record<string, unknown>;
+    // No `source` condition: it names src/index.ts, which a user's `--conditions=source` would load.
+    expect(JSON.stringify(manifest.exports)).not.toContain("source");
+    expect(manifest).not.toHaveProperty("scripts");
+    expect(manifest).not.toHaveProperty("devDependencies");
+    expect(manifest.peerDependencies).toEqual({ "@trpc/client": "11.25.2", "@trpc/server": "11.25.2" });
+    for (const target of manifestTargets(manifest)) expect(packedFiles, `package.json names ${target}`).toContain(target);
+    for (const file of packedFiles.filter((path) => /\.(m?js|d\.ts)$/.test(path))) {
+      const text = await readFile(join(work, "package", file), "utf8");
+      for (const reference of relativeReferences(file, text)) expect(packedFiles, `${file} refers to ${reference}`).toContain(reference);
+    }
+
+    const types = await readFile(join(work, "package/dist/index.d.ts"), "utf8");
     const imports = [...types.matchAll(/from ['"]([^'"]+)['"]/g)].map((match) => match[1]);
     expect(new Set(imports)).toEqual(new Set(["@trpc/server"]));
     // Nothing else is referenced either: no inline import("…") types, no triple-slash references.
     expect(types).not.toMatch(/import\(["']|\/\/\/ <reference/);
   });
 
-  it("installs from the tarball, type-checks a strict consumer with skipLibCheck false, and runs it against a live API", async () => {
-    await makeDeadJobs(stack, 1, "packed");
+  it("restores the repository's package.json byte for byte when the pack fails after its prepack", async () => {
+    const failed = await npmPackLocked(["pack", "--pack-destination", join(work, "no-such-dir")], SDK_DIR).then(
+      () => false,
+      () => true,
+    );
+    expect(failed).toBe(true);
+    // npm skips postpack after a failed pack; the guard the prepack left restores it once npm has exited.
+    await pollUntil(() => readFile(join(SDK_DIR, "package.json")), (now) => now.equals(manifestBefore), 10_000, 100);
+    await expect(readFile(join(SDK_DIR, ".package.json.packing"))).rejects.toMatchObject({ code: "ENOENT" });
+  }, 60_000);
+
+  it("installs as the README says with tRPC pinned, rejects misuse at compile time, and sends mail with and without --conditions=source", async () => {
+    const dead = await stack.request("POST", "/jobs/email", { key: USER_A.key, body: { to: DEAD_RECIPIENT, subject: "dies", text: "x" } });
+    const { jobId: deadJobId } = (await dead.json()) as { jobId: string };
+
     const project = join(work, "consumer");
-    await run("mkdir", ["-p", project]);
+    await mkdir(project, { recursive: true });
     await writeFile(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-    // Exactly what the README tells a consumer to install (the peers at the pinned version); the
-    // local npm cache serves it.
-    const { peerDependencies } = JSON.parse(await readFile(join(SDK_DIR, "package.json"), "utf8")) as { peerDependencies: Record<string, string> };
-    const peers = Object.entries(peerDependencies).map(([name, version]) => `${name}@${version}`);
-    // Both peers at exactly the version the server runs: tRPC's client and server must match.
+    // The README's install command word for word, the tarball where this test packed it. The
+    // local npm cache serves the peers (npm settings, not words of the command, keep it quiet).
+    const placeholder = readme.install.filter((word) => word.endsWith(".tgz"));
+    expect(placeholder.map((word) => word.split("/").at(-1))).toEqual([tarball.split("/").at(-1)]);
     const server = JSON.parse(await readFile(join(ROOT, "server/package.json"), "utf8")) as { dependencies: Record<string, string> };
-    expect(server.dependencies["@trpc/server"]).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(peerDependencies).toEqual({ "@trpc/client": server.dependencies["@trpc/server"], "@trpc/server": server.dependencies["@trpc/server"] });
-    await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball, ...peers], {
+    const trpc = server.dependencies["@trpc/server"]!;
+    expect(trpc).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(readme.install).toEqual(expect.arrayContaining([`@trpc/client@${trpc}`, `@trpc/server@${trpc}`]));
+    const [npm, ...args] = readme.install.map((word) => (word.endsWith(".tgz") ? tarball : word));
+    await run(npm!, args, {
       cwd: project,
-      env: cleanEnv(),
+      env: cleanEnv({ npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_loglevel: "error" }),
     });
+    const consumer = JSON.parse(await readFile(join(project, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    // Exact versions, no `^`: tRPC's client and server must be the server's version.
+    expect(consumer.dependencies).toEqual({ "@taskgate/client": expect.stringMatching(/^file:.*\.tgz$/), "@trpc/client": trpc, "@trpc/server": trpc });
     const installed = JSON.parse(await readFile(join(project, "node_modules/@taskgate/client/package.json"), "utf8")) as { version: string };
     expect(installed.version).toBe("0.1.0");
 
-    await writeFile(join(project, "tsconfig.json"), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
-    await writeFile(join(project, "main.ts"), consumerSource(stack.url));
-    // The monorepo's TypeScript; the consumer's node_modules has no server and no workspace packages.
-    const tsc = await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", project], { cwd: project, env: cleanEnv() }).catch(
-      (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
-    );
-    expect(tsc.stdout).toBe("");
+    // Every misuse is a compile error (an unused @ts-expect-error fails tsc) and the rest compiles…
+    await writeFile(join(project, "main.ts"), consumerMain(stack.url, USER_A.key, ADMIN.key));
+    await writeFile(join(project, "misuse.ts"), MISUSE_SOURCE);
+    await writeFile(join(project, "tsconfig.json"), JSON.stringify(consumerTsconfig(["main.ts", "misuse.ts"], true)));
+    expect(await tsc(project, "tsconfig.json")).toBe("");
+    // …and each error is the misuse's own: without the directives, tsc fails on exactly those lines.
+    await writeFile(join(project, "bare.ts"), withoutExpectations(MISUSE_SOURCE));
+    await writeFile(join(project, "tsconfig.bare.json"), JSON.stringify(consumerTsconfig(["bare.ts"], false)));
+    const bare = await tsc(project, "tsconfig.bare.json");
+    const expected = expectedErrorLines(MISUSE_SOURCE);
+    expect(expected.length, "the misuse file is not vacuous").toBeGreaterThan(10);
+    expect(errorLines(bare, "bare.ts")).toEqual(expected);
+    expect(bare.split("\n").filter((line) => /: error TS/.test(line) && !line.startsWith("bare.ts("))).toEqual([]);
 
-    const { stdout } = await run(process.execPath, [join(project, "out/main.js")], { cwd: project, env: cleanEnv() });
-    const result = JSON.parse(stdout) as Record<string, unknown>;
-    expect(result).toMatchObject({ state: "waiting", createdAtIsDate: true, deadTotal: 1, refused: "FORBIDDEN 403" });
-    expect(result.deadReason).toMatch(/^recipient rejected: 550/);
-    expect(await stack.api.deps.queues.email.getJobState(result.jobId as string)).toBe("waiting");
+    await pollUntil(() => stack.api.deps.queues.email.getJobState(deadJobId), (state) => state === "failed", 15_000);
+    for (const conditions of [[], ["--conditions=source"]]) {
+      const { stdout } = await run(process.execPath, [...conditions, join(project, "out/main.js")], { cwd: project, env: cleanEnv() });
+      const result = JSON.parse(stdout) as Record<string, unknown>;
+      expect(result, conditions.join(" ")).toMatchObject({ createdAtIsDate: true, deadTotal: 1, refused: "FORBIDDEN 403" });
+      expect(["waiting", "active", "completed"]).toContain(result.state);
+      expect(result.deadReason).toMatch(/^recipient rejected: 550/);
+      await pollUntil(async () => smtp.received.some((mail) => mail.parsed.subject === result.subject), Boolean, 15_000);
+      const mail = smtp.received.find((received) => received.parsed.subject === result.subject)!;
+      expect(mail.envelopeTo).toEqual(["consumer@example.com"]);
+      expect(mail.parsed.text?.trim()).toBe("Hello");
+    }
 
     // The installed bin runs the built CLI.
     const bin = await run(join(project, "node_modules/.bin/taskgate-admin"), ["queues", "--json"], {
@@ -133,5 +182,5 @@ describe("the packed SDK", () => {
       env: cleanEnv({ TASKGATE_URL: stack.url, TASKGATE_API_KEY: ADMIN.key }),
     });
     expect((JSON.parse(bin.stdout) as { queues: Array<{ name: string }> }).queues[0]!.name).toBe("email");
-  }, 90_000);
+  }, 60_000);
 });

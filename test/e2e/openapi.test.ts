@@ -142,6 +142,41 @@ describe("GET /openapi.json", () => {
     );
   });
 
+  it("documents the rules zod's generator cannot see, as the server enforces them: one of text or html, exactly one of sendAt or delayMs", async () => {
+    const textOrHtml = { anyOf: [{ required: ["text"] }, { required: ["html"] }] };
+    const sendAtOrDelay = { oneOf: [{ required: ["sendAt"] }, { required: ["delayMs"] }] };
+    const email = bodySchema("post", "/jobs/email");
+    const schedule = bodySchema("post", "/jobs/email/schedule");
+    // Under allOf, not beside `properties`, where openapi-typescript would make the body `unknown`.
+    expect(email.allOf).toEqual([textOrHtml]);
+    expect(schedule.allOf).toEqual([textOrHtml, sendAtOrDelay]);
+    expect(schedule.required).toEqual(["to", "subject"]);
+
+    // The document's verdict on each body (its required, allOf, anyOf and oneOf) is the server's.
+    const meets = (schema: Json, body: Json): boolean =>
+      ((schema.required as string[] | undefined) ?? []).every((name) => name in body) &&
+      ((schema.allOf as Json[] | undefined) ?? []).every((part) => meets(part, body)) &&
+      ((schema.anyOf as Json[] | undefined)?.some((part) => meets(part, body)) ?? true) &&
+      ((schema.oneOf as Json[] | undefined)?.filter((part) => meets(part, body)).length ?? 1) === 1;
+    const mail = { to: "a@example.com", subject: "rules" };
+    const sendAt = new Date(Date.now() + 3_600_000).toISOString();
+    const cases: Array<[string, Json, Json]> = [
+      ["/jobs/email", email, { ...mail, text: "hi" }],
+      ["/jobs/email", email, { ...mail, html: "<p>hi</p>" }],
+      ["/jobs/email", email, mail],
+      ["/jobs/email/schedule", schedule, { ...mail, text: "hi", delayMs: 60_000 }],
+      ["/jobs/email/schedule", schedule, { ...mail, html: "<p>hi</p>", sendAt }],
+      ["/jobs/email/schedule", schedule, { ...mail, text: "hi" }],
+      ["/jobs/email/schedule", schedule, { ...mail, text: "hi", delayMs: 60_000, sendAt }],
+      ["/jobs/email/schedule", schedule, { ...mail, delayMs: 60_000 }],
+    ];
+    expect(cases.filter(([, schema, body]) => !meets(schema, body))).toHaveLength(4);
+    for (const [path, schema, body] of cases) {
+      const res = await stack.request("POST", path, { key: USER_A.key, body });
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(meets(schema, body) ? 202 : 400);
+    }
+  });
+
   it("documents query inputs as parameters, without the fixed queue member", () => {
     const list = operation("get", "/dead-jobs/email").parameters as Json[];
     const query = list.map((p) => resolve(p)).filter((p) => p.in === "query");
@@ -239,5 +274,80 @@ describe("GET /docs", () => {
     const hash = createHash("sha256").update(script!).digest("base64");
     expect(csp).toContain(`script-src 'sha256-${hash}'`);
     expect(csp).toContain("default-src 'none'");
+  });
+
+  describe("in a browser (headless Chromium)", () => {
+    // Imported here, not at the top, so the rest of the file does not depend on the browser support.
+    let browser: Awaited<ReturnType<typeof import("../support/browser.js").launchChromium>>;
+    beforeAll(async () => {
+      const { launchChromium } = await import("../support/browser.js");
+      browser = await launchChromium();
+    });
+    afterAll(() => browser?.close());
+
+    /** A fresh page collecting script errors and whatever the CSP refused (the page must cause neither). */
+    async function openPage() {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+      page.on("console", (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
+      });
+      return { page, problems };
+    }
+
+    it("renders the document's `code` spans as <code> elements, leaving no backticks in descriptions", async () => {
+      const { page, problems } = await openPage();
+      await page.goto(`${stack.url}/docs`);
+      await page.locator("#jobsEmailCreate").waitFor({ state: "attached" });
+
+      // info.description: "… with a stable `code` … at `/trpc` …"
+      expect(await page.locator("#description code").allTextContents()).toEqual(expect.arrayContaining(["code", "/trpc"]));
+      expect(await page.locator("#description").textContent()).not.toContain("`");
+      // An operation's description, from OPERATION_DOCS and the tRPC procedure note.
+      expect(await page.locator("#jobsEmailCreate .note code").allTextContents()).toEqual(expect.arrayContaining(["Location", "text", "html", "Idempotency-Key", "jobs.email.create"]));
+      // Every description and response meaning on the page (schemas stay JSON, backticks and all).
+      const prose = [...(await page.locator("#operations .note").allTextContents()), ...(await page.locator("#operations td:nth-child(2)").allTextContents())];
+      expect(prose.length).toBeGreaterThan(10);
+      expect(prose.filter((text) => text.includes("`"))).toEqual([]);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    it("renders only code spans, from text: markup in the document stays text and no element is made from it", async () => {
+      const { page, problems } = await openPage();
+      const hostile = {
+        openapi: "3.1.0",
+        info: { title: "Hostile", version: "1", description: 'Span `<img src=x onerror="window.pwned=1">` and <b>bold</b>, an unpaired ` tick.' },
+        paths: {
+          "/x": {
+            get: {
+              operationId: "hostileOp",
+              summary: "`<i>s</i>`",
+              description: "<script>window.pwned=2</script> `a` and `b`",
+              responses: { "200": { description: "`<u>ok</u>`" } },
+            },
+          },
+        },
+        components: { schemas: {} },
+      };
+      await page.route("**/openapi.json", (route) => route.fulfill({ contentType: "application/json", body: JSON.stringify(hostile) }));
+      await page.goto(`${stack.url}/docs`);
+      await page.locator("#hostileOp").waitFor({ state: "attached" });
+
+      const description = page.locator("#description");
+      expect(await description.locator("code").allTextContents()).toEqual(['<img src=x onerror="window.pwned=1">']);
+      expect(await description.textContent()).toBe('Span <img src=x onerror="window.pwned=1"> and <b>bold</b>, an unpaired ` tick.');
+      const operation = page.locator("#hostileOp");
+      expect(await operation.locator(".note code").allTextContents()).toEqual(["a", "b"]);
+      expect(await operation.locator("summary code").allTextContents()).toEqual(["/x", "<i>s</i>"]);
+      expect(await operation.locator("td code").allTextContents()).toContain("<u>ok</u>");
+      // Nothing but the page's own elements: no img, b, i, u or script came from the document's text.
+      expect(await page.locator("img, b, i, u").count()).toBe(0);
+      expect(await page.locator("script").count()).toBe(1);
+      expect(await page.evaluate("window.pwned")).toBeUndefined();
+      expect(problems).toEqual([]);
+      await page.close();
+    });
   });
 });

@@ -2,6 +2,7 @@
  * The admin CLI's commands, each a thin layer over one or two SDK calls: it calls, then prints
  * a table (or fields) for people, or the SDK's answer as JSON for scripts.
  */
+import type { QueueName } from "../inputs.js";
 import type { TaskgateClient } from "../types.js";
 import { duration, fields, json, table, time, truncate } from "./format.js";
 
@@ -48,7 +49,9 @@ function noArguments(ctx: CommandContext, command: string): void {
   if (ctx.positionals.length > 0) throw new UsageError(`${command} takes no arguments, got '${ctx.positionals.join(" ")}'`, command);
 }
 
-const queueOf = (ctx: CommandContext) => stringOption(ctx, "queue") ?? "email";
+// Whatever --queue says goes to the server unchecked: it answers an unknown queue with 404, which
+// the CLI reports like any API error, so the list of queues lives in one place.
+const queueOf = (ctx: CommandContext) => (stringOption(ctx, "queue") ?? "email") as QueueName;
 
 export async function deadJobsList(ctx: CommandContext): Promise<void> {
   noArguments(ctx, "dead-jobs list");

@@ -1,10 +1,12 @@
 /**
  * `taskgate-admin`: argument parsing (node:util parseArgs), help texts, and the exit codes —
- * 0 done, 1 the API call failed (its error code is printed), 2 the CLI was called wrongly.
+ * 0 done, 1 the API call failed (its error code is printed, and every bad field with why),
+ * 2 the CLI was called wrongly.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { createClient } from "../client.js";
 import { TaskgateError } from "../errors.js";
+import type { FieldIssue } from "@taskgate/shared";
 import type { TaskgateClient } from "../types.js";
 import { blocked, deadJobsDelete, deadJobsList, deadJobsRetry, deadJobsRetryAll, deadJobsShow, queues, UsageError, type CommandContext } from "./commands.js";
 import { json } from "./format.js";
@@ -111,7 +113,8 @@ ${lines.join("\n")}
 ${COMMON_HELP}
 
 Run 'taskgate-admin <command> --help' for a command's options.
-Exit codes: 0 done; 1 the API answered with an error (its code is printed, e.g. FORBIDDEN); 2 wrong usage.`;
+Exit codes: 0 done; 1 the API answered with an error (its code is printed, e.g. FORBIDDEN, and each
+bad field with what is wrong with it; with --json, the API's whole problem details); 2 wrong usage.`;
 }
 
 function groupHelp(group: string): string {
@@ -155,10 +158,32 @@ function findCommand(positionals: string[]): { name: string; command: Command; r
   return undefined;
 }
 
+/**
+ * The problem's field issues (`errors`, sent with VALIDATION_FAILED), keeping only well-formed
+ * entries: the problem came over the wire, and only its `code` and `status` were checked.
+ */
+function fieldIssuesOf(error: TaskgateError): FieldIssue[] {
+  const issues = error.problem?.errors as unknown;
+  if (!Array.isArray(issues)) return [];
+  return issues.filter((issue): issue is FieldIssue => typeof issue === "object" && issue !== null && typeof issue.path === "string" && typeof issue.message === "string");
+}
+
+// One issue per line must stay one line, and text from the server must not drive the terminal
+// (escape sequences), so control characters and line breaks become spaces.
+const oneLine = (text: string) => text.replace(/\p{Cc}+/gu, " ");
+
 function describeError(error: TaskgateError): string {
   const status = error.status !== undefined ? ` (HTTP ${error.status})` : "";
   const requestId = error.requestId ? ` [request id ${error.requestId}]` : "";
-  return `taskgate-admin: ${error.code}${status}: ${error.message}${requestId}`;
+  // The headline alone ("The request is not valid.") does not say which option to fix: the
+  // problem's `errors` do, so each gets its own line under it.
+  const issues = fieldIssuesOf(error).map((issue) => `  ${issue.path === "" ? "(input)" : oneLine(issue.path)}: ${oneLine(issue.message)}`);
+  return [`taskgate-admin: ${error.code}${status}: ${error.message}${requestId}`, ...issues].join("\n");
+}
+
+/** The `--json` form of a failed call: the summary fields, and the API's whole problem details when it sent them. */
+function errorJson(error: TaskgateError): string {
+  return json({ error: { code: error.code, status: error.status, message: error.message, requestId: error.requestId, problem: error.problem } });
 }
 
 /** Runs the CLI with `argv` (without `node` and the script) and returns the exit code. */
@@ -225,7 +250,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (error instanceof TaskgateError) {
       const shown = error.code === "ABORTED" ? new TaskgateError({ code: "ABORTED", message: `no answer within ${timeoutText} s`, cause: error }) : error;
-      io.stderr(asJson ? json({ error: { code: shown.code, status: shown.status, message: shown.message, requestId: shown.requestId } }) : describeError(shown));
+      io.stderr(asJson ? errorJson(shown) : describeError(shown));
       return 1;
     }
     throw error;

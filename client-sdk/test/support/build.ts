@@ -1,7 +1,8 @@
 /**
  * Builds the SDK (`npm run build -w @taskgate/client`: tsc -b, then the bundled index.d.ts) once
  * for the tests that need its dist/ — the CLI and packed-tarball tests — even when they run in
- * parallel processes: a lock directory lets one build while the others wait.
+ * parallel processes: a lock directory lets one build (or pack, which builds too) while the
+ * others wait.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -42,17 +43,30 @@ async function acquire(): Promise<void> {
   }
 }
 
+async function locked<T>(work: () => Promise<T>): Promise<T> {
+  await acquire();
+  try {
+    return await work();
+  } finally {
+    await rm(LOCK, { recursive: true, force: true });
+  }
+}
+
 let built: Promise<void> | undefined;
 
 /** Builds the SDK's dist/ (a no-op when it is up to date). */
 export function buildSdk(): Promise<void> {
-  built ??= (async () => {
-    await acquire();
-    try {
-      await run("npm", ["run", "build", "-w", "@taskgate/client"], { cwd: ROOT, env: cleanEnv(), maxBuffer: 10_000_000 });
-    } finally {
-      await rm(LOCK, { recursive: true, force: true });
-    }
-  })();
+  built ??= locked(async () => {
+    await run("npm", ["run", "build", "-w", "@taskgate/client"], { cwd: ROOT, env: cleanEnv(), maxBuffer: 10_000_000 });
+  });
   return built;
+}
+
+/**
+ * Runs `npm <args>` (a `npm pack`) in `cwd` under the build lock: its prepack rebuilds dist/ and
+ * swaps the SDK's package.json for the packed one, neither of which may overlap another test's
+ * build. Rejects as execFile does when npm fails.
+ */
+export function npmPackLocked(args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return locked(() => run("npm", [...args], { cwd, env: cleanEnv(), maxBuffer: 10_000_000 }));
 }

@@ -53,7 +53,7 @@ export function createFindJobPanel(ctx: PanelContext, defaultQueue: string): Pan
     const wanted = shown;
     const isLatest = startLoad();
     try {
-      const job = await ctx.client.jobs.status({ queue: wanted.queue, jobId: wanted.jobId });
+      const job = await ctx.client.jobs.status({ queue: wanted.queue as "email", jobId: wanted.jobId });
       if (isLatest()) replaceChildren(body, describeJob(job, ctx.now()));
     } catch (error) {
       // Not found is an answer, not a failure of the page.

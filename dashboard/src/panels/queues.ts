@@ -1,4 +1,4 @@
-/** Queues: each queue's jobs by state, and completed/dead jobs per minute over the last hour. */
+/** Queues: each queue's jobs by state, and jobs completed and died per minute over the last hour. */
 import type { QueueOverview } from "../api.js";
 import { lineChart } from "../chart.js";
 import { h, replaceChildren } from "../dom.js";
@@ -13,12 +13,15 @@ function queueCard(queue: QueueOverview): HTMLElement {
     ...STATES.map((state) => h("div", { class: `count ${state}`, "data-state": state }, h("dt", {}, state), h("dd", {}, queue.counts[state]))),
   );
   const starts = queue.perMinute.map((minute) => minute.start);
+  // The legend shows each series' total beside its name. Named "dead", the died-per-minute total
+  // ("dead 9") sat next to the `dead` counter ("dead 3": dead jobs kept now, fewer once some are
+  // retried or deleted) and read as a contradiction; the names say they are events of the last hour.
   const chart = lineChart(
-    "Completed and dead per minute, last hour",
+    "Jobs completed and died per minute, last hour",
     starts,
     [
-      { name: "completed", className: "ok", values: queue.perMinute.map((minute) => minute.completed) },
-      { name: "dead", className: "bad", values: queue.perMinute.map((minute) => minute.failed) },
+      { name: "completed in the last hour", className: "ok", values: queue.perMinute.map((minute) => minute.completed) },
+      { name: "died in the last hour", className: "bad", values: queue.perMinute.map((minute) => minute.failed) },
     ],
     `queue-chart-${queue.name}`,
   );

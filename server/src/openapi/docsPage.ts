@@ -2,6 +2,10 @@
  * `GET /docs`: a self-contained page (no CDN, no build step) that fetches `openapi.json` and
  * lists every operation with its parameters, body and responses, and every schema. Its inline
  * script and style are allowed by hash in a strict Content-Security-Policy.
+ *
+ * Descriptions in the document are Markdown-ish: they mark names with code spans (`cursor`). The
+ * page renders those spans, and nothing else of Markdown, by building text nodes and `<code>`
+ * elements — never HTML from the document — so no text in it can add markup or script.
  */
 import { createHash } from "node:crypto";
 
@@ -26,6 +30,19 @@ const SCRIPT = `
     for (const child of children) if (child !== undefined && child !== null) node.append(child);
     return node;
   };
+  // Single-backtick code spans become <code> elements; everything else, an unpaired backtick
+  // included, stays text. Only text nodes and textContent are made: never HTML from the document.
+  const prose = (value) => {
+    const text = value === undefined || value === null ? "" : String(value);
+    const span = /\`([^\`]+)\`/g;
+    const nodes = [];
+    let last = 0;
+    for (let match; (match = span.exec(text)); last = span.lastIndex) {
+      nodes.push(text.slice(last, match.index), el("code", {}, match[1]));
+    }
+    nodes.push(text.slice(last));
+    return nodes;
+  };
   const main = document.getElementById("operations");
   let doc;
   try {
@@ -36,7 +53,7 @@ const SCRIPT = `
     return;
   }
   document.getElementById("title").textContent = doc.info.title + " " + doc.info.version;
-  document.getElementById("description").textContent = doc.info.description;
+  document.getElementById("description").replaceChildren(...prose(doc.info.description));
   const resolve = (value) => {
     if (!value || !value.$ref) return value;
     return value.$ref.slice(2).split("/").reduce((node, key) => node[key], doc);
@@ -65,7 +82,7 @@ const SCRIPT = `
     main.append(el("h2", {}, tag));
     for (const [path, method, op] of operations) {
       const body = el("div");
-      body.append(el("p", { class: "note" }, op.description || ""));
+      body.append(el("p", { class: "note" }, ...prose(op.description)));
       const params = (op.parameters || []).map(resolve);
       if (params.length) {
         const table = el("table", {}, el("tr", {}, el("th", {}, "parameter"), el("th", {}, "in"), el("th", {}, "required"), el("th", {}, "schema")));
@@ -81,10 +98,10 @@ const SCRIPT = `
         const response = resolve(raw);
         const content = response.content && Object.entries(response.content)[0];
         const headers = Object.keys(response.headers || {}).join(", ");
-        responses.append(el("tr", {}, el("td", {}, status), el("td", {}, response.description), el("td", {}, content ? schemaLink(content[1].schema) : "-"), el("td", {}, headers)));
+        responses.append(el("tr", {}, el("td", {}, status), el("td", {}, ...prose(response.description)), el("td", {}, content ? schemaLink(content[1].schema) : "-"), el("td", {}, headers)));
       }
       body.append(el("h4", {}, "Responses"), responses);
-      const summary = el("summary", {}, el("span", { class: "method " + method }, method.toUpperCase()), el("code", {}, path), " — " + (op.summary || ""));
+      const summary = el("summary", {}, el("span", { class: "method " + method }, method.toUpperCase()), el("code", {}, path), " — ", ...prose(op.summary));
       const details = el("details", { id: op.operationId }, summary, body);
       // Deep links (#jobsEmailCreate) open their operation.
       if (location.hash === "#" + op.operationId) details.open = true;

@@ -88,7 +88,12 @@ function buildOperation(alias: RestAlias, def: ProcedureDef, doc: OperationDoc, 
   let requestBody: JsonSchema | undefined;
   if (alias.input === "body") {
     if (!input || !doc.bodyName) throw new Error(`${alias.procedure}: a body alias needs an input schema and a bodyName`);
-    const body = withoutProperties(input, [...inPath, ...fixed]);
+    const generated = withoutProperties(input, [...inPath, ...fixed]);
+    // The rules add keywords the generator never writes at the top of an object; should it ever
+    // write one, merging would silently drop it.
+    const clash = Object.keys(doc.bodyRules ?? {}).filter((keyword) => keyword in generated);
+    if (clash.length > 0) throw new Error(`${alias.procedure}: bodyRules would replace the generated ${clash.join(", ")}`);
+    const body = { ...generated, ...doc.bodyRules };
     components.schemas[doc.bodyName] = body;
     requestBody = { required: requiredOf(body).length > 0, content: { "application/json": { schema: ref("schemas", doc.bodyName) } } };
   }

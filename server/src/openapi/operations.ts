@@ -17,6 +17,7 @@ import {
   queuesOverview,
   requestMetrics,
 } from "@taskgate/shared";
+import type { JsonSchema } from "./jsonSchema.js";
 
 export interface OperationDoc {
   summary: string;
@@ -27,11 +28,25 @@ export interface OperationDoc {
   idempotent?: boolean;
   /** Component name of the request body schema (body inputs only). */
   bodyName?: string;
+  /**
+   * JSON Schema keywords added to the generated body schema for rules the zod schema enforces in
+   * a refinement, which `z.toJSONSchema` cannot see (e.g. `allOf: [{ anyOf: [{ required: … }] }]`).
+   * None by default.
+   */
+  bodyRules?: JsonSchema;
   /** The success body: its component name and the schema it is generated from. None for 204. */
   output?: { name: string; schema: ZodType };
   /** Statuses other than the alias's own that also carry the success body, with what they mean (health's 503). */
   alsoStatuses?: Record<number, string>;
 }
+
+/** The email schemas' refinement "one of text or html is required", as JSON Schema. */
+const TEXT_OR_HTML: JsonSchema = { anyOf: [{ required: ["text"] }, { required: ["html"] }] };
+/** The schedule schema's refinement "exactly one of sendAt or delayMs", as JSON Schema. */
+const SEND_AT_OR_DELAY: JsonSchema = { oneOf: [{ required: ["sendAt"] }, { required: ["delayMs"] }] };
+// Inside `allOf` rather than beside `properties`: the same constraint, but openapi-typescript
+// (7.x) types an object with a sibling anyOf/oneOf as `Body | unknown | unknown`, i.e. `unknown`,
+// which would take every body type away from generated clients; under allOf it keeps `Body`.
 
 const EMAIL_NOTES =
   "One of `text` or `html` is required. Headers the worker owns (From, To, Subject, Message-ID, …) may not be set in `headers`. " +
@@ -55,6 +70,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: `Accepts the email for sending as soon as a worker is free: 202 with the job id and its status URL (also in \`Location\`). ${EMAIL_NOTES}`,
     idempotent: true,
     bodyName: "EmailJobInput",
+    bodyRules: { allOf: [TEXT_OR_HTML] },
     output: { name: "EnqueueResult", schema: enqueueResult },
   },
   "jobs.email.schedule": {
@@ -63,6 +79,7 @@ export const OPERATION_DOCS: Record<string, OperationDoc> = {
     description: `The same body plus exactly one of \`sendAt\` (ISO 8601 with a zone, in the future, at most 30 days ahead) or \`delayMs\`. 202 with \`state: "scheduled"\` and \`scheduledFor\`. ${EMAIL_NOTES}`,
     idempotent: true,
     bodyName: "ScheduleEmailJobInput",
+    bodyRules: { allOf: [TEXT_OR_HTML, SEND_AT_OR_DELAY] },
     output: { name: "EnqueueResult", schema: enqueueResult },
   },
   "jobs.status": {
