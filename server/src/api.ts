@@ -87,7 +87,17 @@ export async function startApi(config: Config, options: { logger?: Logger } = {}
   const deps = createServerDeps(config, logger, redis);
   for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
   const app = createApp(deps, createAppRouter(deps));
-  const server = createServer(app);
+  const server = createServer(
+    {
+      // A request whose headers and body have not all arrived by then is cut with 408, so a
+      // client trickling bytes cannot hold a socket for Node's default 5 minutes.
+      requestTimeout: config.httpRequestTimeoutMs,
+      headersTimeout: config.httpRequestTimeoutMs,
+      // How often Node looks for requests past those deadlines (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, config.httpRequestTimeoutMs),
+    },
+    app,
+  );
   server.listen(config.port, config.host);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;

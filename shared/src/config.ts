@@ -50,7 +50,20 @@ const trustProxy = z.string().transform((value): boolean | number | string => {
 
 const bool = z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).transform((value) => value === "true" || value === "1");
 
-const redisUrl = z.string().regex(/^rediss?:\/\/.+/, { error: "must be a redis:// or rediss:// URL" });
+/** Whether `value` parses as a URL with a host (a port, if any, numeric): what the drivers need. */
+function parsesAsUrl(value: string): boolean {
+  try {
+    return new URL(value).hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+// Parsed here, not first in the driver: a driver's TypeError would echo the URL, password and all.
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\/.+/, { error: "must be a redis:// or rediss:// URL" })
+  .refine(parsesAsUrl, { error: "is not a valid URL (redis://[user:password@]host[:port][/db], the port a number)" });
 const clusterNodes = z
   .string()
   .transform((value) => value.split(",").map((s) => s.trim()).filter(Boolean))
@@ -111,7 +124,11 @@ export const configSchema = z.object({
   /** How often an API process writes its request counts to Redis, in ms; default 1000. Counts are summed in memory in between, so the Redis cost does not grow with traffic. */
   METRICS_FLUSH_MS: int(10, 60_000).default(1000),
   /** SMTP URL (`smtp://user:pass@host:port` or `smtps://`); unset = dev outbox. */
-  SMTP_URL: z.string().regex(/^smtps?:\/\/.+/, { error: "must be an smtp:// or smtps:// URL" }).optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, { error: "must be an smtp:// or smtps:// URL" })
+    .refine(parsesAsUrl, { error: "is not a valid URL (smtp://[user:password@]host[:port], the port a number)" })
+    .optional(),
   /** Default sender; default `Taskgate <no-reply@localhost>`. */
   MAIL_FROM: z.string().min(3).default("Taskgate <no-reply@localhost>"),
   /** Dev outbox folder; default `.data/outbox`. */
@@ -140,6 +157,10 @@ export const configSchema = z.object({
   JOB_KEEP_DEAD_MS: int(0).default(30 * 86_400_000),
   /** At most this many dead jobs per queue are kept; default 100 000. */
   JOB_KEEP_DEAD_COUNT: int(0).default(100_000),
+  /** Most calls one tRPC batch request may carry; a larger batch is a 400 before any call runs; default 10. */
+  TRPC_MAX_BATCH: int(1, 1000).default(10),
+  /** A request whose headers and body have not fully arrived by then is cut with 408, in ms; default 30 000. Bounds slow-trickle clients. */
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
   /** How long a SIGTERM drain may take, in ms; default 10 000. */
   SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
   /** pino level; default info. */
@@ -189,6 +210,10 @@ export interface Config {
   jobKeepCompletedCount: number;
   jobKeepDeadMs: number;
   jobKeepDeadCount: number;
+  /** Most calls in one tRPC batch. */
+  trpcMaxBatch: number;
+  /** Deadline for a request's headers and body to arrive, in ms. */
+  httpRequestTimeoutMs: number;
   shutdownTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -203,10 +228,23 @@ export function assertApiConfig(config: Pick<Config, "apiKeys" | "nodeEnv">): vo
   }
 }
 
-/** A bad configuration value; `message` is one line naming the variable, the value and what is expected. */
+/** Bad configuration values; `message` has one line per bad variable, naming it, its value (never a secret) and what is expected. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
   readonly code = "CONFIG_INVALID";
+}
+
+/** Variables whose value is a secret as a whole: a start-up error names them but never shows the value. */
+const SECRET_VARIABLES = new Set(["API_KEYS"]);
+
+/**
+ * ` = "value"` for a start-up error, with nothing of a secret in it: secret variables are not
+ * shown, a URL's password is masked (`redis://:***@host`), and long values are cut.
+ */
+function shownValue(variable: string, raw: string | undefined): string {
+  if (raw === undefined || SECRET_VARIABLES.has(variable)) return "";
+  const masked = raw.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_, scheme: string, userInfo: string) => `${scheme}${userInfo.includes(":") ? `${userInfo.slice(0, userInfo.indexOf(":"))}:***` : "***"}@`);
+  return ` = ${JSON.stringify(masked.length > 80 ? `${masked.slice(0, 77)}...` : masked)}`;
 }
 
 /** Environment as a plain map (process.env, or a test's own). */
@@ -221,13 +259,16 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
   if (rulesFileText !== undefined && cleaned.RATE_LIMIT_RULES === undefined) cleaned.RATE_LIMIT_RULES = rulesFileText;
   const result = configSchema.safeParse(cleaned);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const variable = String(issue.path[0] ?? "environment");
-    const rest = issue.path.slice(1).join(".");
-    const raw = cleaned[variable];
-    const shown = raw === undefined ? "" : ` = ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw)}`;
-    const source = variable === "RATE_LIMIT_RULES" && rulesFileText !== undefined ? ` (from ${cleaned.RATE_LIMIT_RULES_FILE})` : "";
-    throw new ConfigError(`Invalid ${variable}${source}${shown}${rest ? ` at ${rest}` : ""}: ${issue.message}`);
+    // Every bad variable at once, one line each, so a deploy is not fixed one restart at a time.
+    const lines = new Map<string, string>();
+    for (const issue of result.error.issues) {
+      const variable = String(issue.path[0] ?? "environment");
+      if (lines.has(variable)) continue;
+      const rest = issue.path.slice(1).join(".");
+      const source = variable === "RATE_LIMIT_RULES" && rulesFileText !== undefined ? ` (from ${cleaned.RATE_LIMIT_RULES_FILE})` : "";
+      lines.set(variable, `Invalid ${variable}${source}${shownValue(variable, cleaned[variable])}${rest ? ` at ${rest}` : ""}: ${issue.message}`);
+    }
+    throw new ConfigError([...lines.values()].join("\n"));
   }
   const e = result.data;
   return {
@@ -265,6 +306,8 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     jobKeepCompletedCount: e.JOB_KEEP_COMPLETED_COUNT,
     jobKeepDeadMs: e.JOB_KEEP_DEAD_MS,
     jobKeepDeadCount: e.JOB_KEEP_DEAD_COUNT,
+    trpcMaxBatch: e.TRPC_MAX_BATCH,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   };

@@ -28,6 +28,36 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ REDIS_URL: "http://x" })).toThrow(/Invalid REDIS_URL = "http:\/\/x": must be a redis:\/\//);
   });
 
+  it("names every bad variable at once, one line each", () => {
+    expect(() => parseConfig({ PORT: "abc", JOB_ATTEMPTS: "0", LOG_LEVEL: "loud" })).toThrow(
+      /^Invalid PORT = "abc": .*\nInvalid JOB_ATTEMPTS = "0": must be at least 1\nInvalid LOG_LEVEL = "loud": /,
+    );
+  });
+
+  it("never shows a secret in a start-up error: API_KEYS not at all, a URL's password masked", () => {
+    const adminKey = "admin-secret-0123456789";
+    const badKeys = JSON.stringify([{ key: adminKey, userId: "ops", admin: true, extra: 1 }]);
+    const message = (env: Record<string, string>) => {
+      try {
+        parseConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error("expected a ConfigError");
+    };
+    const keys = message({ API_KEYS: badKeys });
+    expect(keys).toMatch(/^Invalid API_KEYS at 0: /);
+    expect(keys).not.toContain(adminKey);
+    expect(message({ API_KEYS: `[{"key":"${adminKey}"` })).not.toContain(adminKey);
+
+    const redis = message({ REDIS_URL: "redis://:hunter2-secret@db.internal:abc" });
+    expect(redis).toMatch(/^Invalid REDIS_URL = "redis:\/\/:\*\*\*@db.internal:abc": is not a valid URL/);
+    expect(redis).not.toContain("hunter2");
+    const smtp = message({ SMTP_URL: "smtp://mailer:s3cret-pw@mail.internal:port" });
+    expect(smtp).not.toContain("s3cret");
+    expect(smtp).toContain("smtp://mailer:***@mail.internal:port");
+  });
+
   it("turns REDIS_CLUSTER_NODES into host/port seeds and rejects a node without a port", () => {
     expect(parseConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7000, redis-b:7001" }).redisClusterNodes).toEqual([
       { host: "127.0.0.1", port: 7000 },

@@ -62,9 +62,11 @@ describe("request validation (API.md §6)", () => {
     await expectProblem(res, 400, "VALIDATION_FAILED");
   });
 
-  it("answers 400 for a body that is not JSON at all", async () => {
-    const res = await fetch(`${stack.url}/jobs/email`, { method: "POST", headers: { authorization: `Bearer ${USER_A.key}`, "content-type": "text/plain" }, body: "hello" });
-    await expectProblem(res, 400, "VALIDATION_FAILED");
+  it("answers 415 for a body that is not declared as JSON, and 400 for one declared JSON that is not", async () => {
+    const text = await fetch(`${stack.url}/jobs/email`, { method: "POST", headers: { authorization: `Bearer ${USER_A.key}`, "content-type": "text/plain" }, body: "hello" });
+    await expectProblem(text, 415, "UNSUPPORTED_MEDIA_TYPE");
+    const broken = await fetch(`${stack.url}/jobs/email`, { method: "POST", headers: { authorization: `Bearer ${USER_A.key}`, "content-type": "application/json" }, body: "hello" });
+    await expectProblem(broken, 400, "VALIDATION_FAILED");
   });
 
   it("answers 404 in the same format for an unknown path", async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { commandsSent } from "../support/redis.js";
+import { commandsSent, keysMatching } from "../support/redis.js";
+import { idempotencyRecordKey } from "../../server/src/idempotency/index.js";
 import { API_KEYS_JSON, pollUntil, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
 
 let smtp: TestSmtpServer;
@@ -115,6 +116,9 @@ describe("Idempotency-Key (API.md §5)", () => {
       const failed = await post(key, mail("enqueue fails once"));
       expect(failed.status).toBe(503);
       expect(failed.headers.get("retry-after")).toBe("1");
+      // The failure came from the enqueue itself, which may have happened: the record stays, so
+      // the retry below reuses its id (and job id) instead of starting a second job.
+      expect(await stack.api.deps.redis.exists(idempotencyRecordKey(stack.prefix, USER_A.userId, "POST /jobs/email", key))).toBe(1);
       const retried = await post(key, mail("enqueue fails once"));
       expect(retried.status).toBe(202);
       expect(retried.headers.get("idempotent-replayed")).toBeNull();
@@ -169,6 +173,27 @@ describe("Idempotency-Key (API.md §5)", () => {
       for (let i = 0; i < 5; i += 1) expect((await send(key)).status).toBe(202);
       expect((await send()).status).toBe(202);
       expect((await send()).status).toBe(429);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it("leaves no idempotency record behind for a 429, over REST and tRPC", async () => {
+    const tight = await startStack({ worker: false, env: { API_KEYS: API_KEYS_JSON, RATE_LIMIT_RULES: JSON.stringify([{ name: "one", key: "user", limit: 1, windowMs: 60000 }]) } });
+    try {
+      const records = () => keysMatching(tight.api.deps.redis, `${tight.prefix}:idem:*`);
+      const send = (k: string) => tight.request("POST", "/jobs/email", { key: USER_A.key, body: mail(`refused ${k}`), headers: { "idempotency-key": k } });
+      expect((await send("first")).status).toBe(202);
+      expect(await records()).toHaveLength(1);
+      // Over the limit, every fresh key is a 429 and must not grow Redis.
+      for (let i = 0; i < 20; i += 1) expect((await send(`refused-${i}`)).status).toBe(429);
+      const viaTrpc = await fetch(`${tight.url}/trpc/jobs.email.create`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}`, "idempotency-key": "refused-trpc" },
+        body: JSON.stringify({ json: mail("refused trpc") }),
+      });
+      expect(viaTrpc.status).toBe(429);
+      expect(await records()).toHaveLength(1);
     } finally {
       await tight.close();
     }

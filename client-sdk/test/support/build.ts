@@ -5,12 +5,9 @@
  * others wait.
  */
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { withBuildLock } from "../../../test/support/buildLock.js";
 
 const run = promisify(execFile);
 
@@ -19,38 +16,15 @@ export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The SDK package folder. */
 export const SDK_DIR = fileURLToPath(new URL("../../", import.meta.url));
 
-// Outside the repository, one per checkout.
-const LOCK = join(tmpdir(), `taskgate-sdk-build-${createHash("sha256").update(SDK_DIR).digest("hex").slice(0, 12)}.lock`);
-const STALE_LOCK_MS = 180_000;
-
 /** The environment for child npm/node processes, without the npm_* variables of an enclosing `npm test`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
   return { ...env, ...extra };
 }
 
-async function acquire(): Promise<void> {
-  for (;;) {
-    try {
-      await mkdir(LOCK);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const since = Date.now() - (await stat(LOCK).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (since > STALE_LOCK_MS) await rm(LOCK, { recursive: true, force: true });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
-async function locked<T>(work: () => Promise<T>): Promise<T> {
-  await acquire();
-  try {
-    return await work();
-  } finally {
-    await rm(LOCK, { recursive: true, force: true });
-  }
-}
+// The lock every test build shares (the production entry points' build too): two `tsc -b`
+// runs writing the same dist/ folders at once would corrupt each other.
+const locked = withBuildLock;
 
 let built: Promise<void> | undefined;
 

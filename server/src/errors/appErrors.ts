@@ -42,6 +42,23 @@ export class NotFoundError extends AppError {
   }
 }
 
+/** A method the path does not serve; `allow` lists the ones it does (for the `Allow` header). */
+export class MethodNotAllowedError extends AppError {
+  constructor(
+    readonly allow: readonly string[],
+    message = `This path answers ${allow.join(" and ")} only.`,
+  ) {
+    super("METHOD_NOT_ALLOWED", message);
+  }
+}
+
+/** A body in a format the endpoint does not read: every body is JSON. */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message = "Send the body as JSON, with Content-Type: application/json.") {
+    super("UNSUPPORTED_MEDIA_TYPE", message);
+  }
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(limitBytes: number) {
     super("PAYLOAD_TOO_LARGE", `The body is larger than ${Math.round(limitBytes / 1000)} kB.`);
@@ -51,6 +68,27 @@ export class PayloadTooLargeError extends AppError {
 export class UnavailableError extends AppError {
   constructor(message = "A backing service is not answering; try again shortly.", retryAfterSeconds = 1) {
     super("UNAVAILABLE", message, {}, retryAfterSeconds);
+  }
+}
+
+/**
+ * Redis did not answer: the connection is down or a command timed out. The words are ours, never
+ * the driver's (they name hosts and ports).
+ */
+export class RedisUnavailableError extends UnavailableError {
+  constructor() {
+    super("Redis is not answering; try again shortly.", 1);
+  }
+}
+
+/**
+ * Redis answered but refused the work: full under `noeviction`, a read-only replica, still
+ * loading, busy with a script, a cluster reshuffling. It passes by itself, so it is a 503 with
+ * Retry-After like an outage, not a 500; which refusal it was goes to the log only.
+ */
+export class RedisRefusingError extends UnavailableError {
+  constructor() {
+    super("Redis is not accepting work right now; try again shortly.", 1);
   }
 }
 

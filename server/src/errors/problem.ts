@@ -5,15 +5,18 @@
 import { TRPCError } from "@trpc/server";
 import type { TRPC_ERROR_CODE_KEY } from "@trpc/server";
 import { ERROR_CODES, problemType, type ErrorCode, type FieldIssue, type Problem } from "@taskgate/shared";
-import { AppError, ValidationError } from "./appErrors.js";
+import { redisFailureOf } from "../redis/failures.js";
+import { AppError, RedisRefusingError, RedisUnavailableError, ValidationError, type UnavailableError } from "./appErrors.js";
 
 const TRPC_CODES: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   VALIDATION_FAILED: "BAD_REQUEST",
   UNAUTHORIZED: "UNAUTHORIZED",
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
+  METHOD_NOT_ALLOWED: "METHOD_NOT_SUPPORTED",
   IDEMPOTENCY_KEY_IN_USE: "CONFLICT",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   IDEMPOTENCY_KEY_REUSED: "UNPROCESSABLE_CONTENT",
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   INTERNAL: "INTERNAL_SERVER_ERROR",
@@ -27,7 +30,8 @@ const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
-  METHOD_NOT_SUPPORTED: "NOT_FOUND",
+  METHOD_NOT_SUPPORTED: "METHOD_NOT_ALLOWED",
+  UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   TOO_MANY_REQUESTS: "RATE_LIMITED",
   SERVICE_UNAVAILABLE: "UNAVAILABLE",
 };
@@ -51,7 +55,22 @@ export function fieldIssues(issues: readonly ZodLikeIssue[]): FieldIssue[] {
   return issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
 }
 
-/** Finds the domain error inside whatever was thrown (TRPCError causes, zod errors). */
+/**
+ * The 503 for an error that means Redis is away or refusing work (`redis/failures.ts`), looked
+ * for in the error and its causes; `undefined` when it is anything else.
+ */
+export function redisUnavailableError(error: unknown): UnavailableError | undefined {
+  switch (redisFailureOf(error)) {
+    case "down":
+      return new RedisUnavailableError();
+    case "refusing":
+      return new RedisRefusingError();
+    default:
+      return undefined;
+  }
+}
+
+/** Finds the domain error inside whatever was thrown (TRPCError causes, zod errors, Redis failures). */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (isZodLike(error)) return new ValidationError(fieldIssues(error.issues));
@@ -63,7 +82,8 @@ export function toAppError(error: unknown): AppError {
     // tRPC's own and safe to show; anything unexpected becomes INTERNAL without detail.
     if (code) return new AppError(code, error.message);
   }
-  return new AppError("INTERNAL", "Something went wrong on our side; it has been logged.");
+  // Redis away or refusing work is not a bug: 503 with Retry-After, in our words, not the driver's.
+  return redisUnavailableError(error) ?? new AppError("INTERNAL", "Something went wrong on our side; it has been logged.");
 }
 
 /** The problem details body for an error. */

@@ -6,14 +6,16 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { mountDashboard } from "../dashboard/mountDashboard.js";
 import type { ServerDeps } from "../deps.js";
-import { NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
+import { toAppError } from "../errors/problem.js";
 import { createMetricsEndpoint, observeRequests } from "../observability/index.js";
 import { mountOpenApi } from "../openapi/index.js";
-import { MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
+import { aliasMethodsOf, MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
 import type { AppRouter } from "../trpc/appRouter.js";
 import { buildRequestContext } from "./context.js";
 import { requestIdMiddleware } from "./requestId.js";
 import { sendProblem } from "./sendProblem.js";
+import { securityHeaders, trpcTransportGuard } from "./transportGuards.js";
 
 interface BodyParserError {
   type?: string;
@@ -25,6 +27,7 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.trustProxy);
   app.use(requestIdMiddleware);
+  app.use(securityHeaders);
   // Access log line and request counters, on response finish; the route is known by then.
   app.use(observeRequests(deps, Object.keys(appRouter._def.procedures)));
   app.use((_req, res, next) => {
@@ -39,18 +42,22 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
 
   app.get("/metrics", createMetricsEndpoint(deps));
 
+  app.use("/trpc", trpcTransportGuard({ logger: deps.logger }));
   app.use(
     "/trpc",
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
+      // Refused with 400 before any call runs: each call is a rate-limit check and Redis work.
+      maxBatchSize: deps.config.trpcMaxBatch,
       createContext: ({ req, res }) => buildRequestContext(req, res, deps.keyLookup),
       onError: ({ error, path, ctx }) => {
         if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, "procedure failed");
       },
       responseMeta: ({ errors }) => {
-        const unavailable = errors.some((error) => error.code === "SERVICE_UNAVAILABLE");
-        return unavailable ? { headers: { "Retry-After": "1" } } : {};
+        // The longest wait any failed call asks for (a 503's, a 409 in-use's), as REST sends it.
+        const waits = errors.map((error) => toAppError(error).retryAfterSeconds).filter((seconds): seconds is number => seconds !== undefined);
+        return waits.length > 0 ? { headers: { "Retry-After": String(Math.max(...waits)) } } : {};
       },
     }),
   );
@@ -64,7 +71,14 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
   mountRestAliases(app, appRouter, deps.keyLookup, deps.logger);
 
   app.use((req: Request, res: Response) => {
-    sendProblem(res, new NotFoundError(`No endpoint ${req.method} ${req.path}.`), deps.logger);
+    const allowed = aliasMethodsOf(req.path);
+    if (allowed.length > 0 && req.method === "OPTIONS") {
+      res.setHeader("Allow", allowed.join(", "));
+      res.status(204).end();
+      return;
+    }
+    const error = allowed.length > 0 ? new MethodNotAllowedError(allowed) : new NotFoundError(`No endpoint ${req.method} ${req.path}.`);
+    sendProblem(res, error, deps.logger);
   });
 
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -3,18 +3,30 @@
  * reads identity headers. The client IP is Express's `req.ip` (socket address unless
  * TRUST_PROXY says otherwise), so a client cannot pick its own IP or user with a header.
  */
+import { isIP } from "node:net";
 import type { Request, Response } from "express";
 import type { RequestContext } from "../context.js";
 import type { KeyLookup } from "@taskgate/shared";
 import { presentedKey } from "@taskgate/shared";
 import { requestIdOf } from "./requestId.js";
 
+/**
+ * The client's address: Express's `req.ip` when it is a valid IPv4 or IPv6 address, else the
+ * socket's. With TRUST_PROXY, `req.ip` comes from X-Forwarded-For, which can hold any text; only
+ * an address may become a rate-limit identity or a blocked-log entry.
+ */
+export function clientIp(req: Request): string {
+  const derived = req.ip;
+  if (derived !== undefined && isIP(derived) !== 0) return derived;
+  return req.socket.remoteAddress ?? "unknown";
+}
+
 export function buildRequestContext(req: Request, res: Response, keyLookup: KeyLookup | undefined): RequestContext {
   const key = keyLookup ? presentedKey(req.get("authorization"), req.get("x-api-key")) : undefined;
   const caller = key !== undefined && keyLookup ? (keyLookup(key) ?? null) : null;
   return {
     requestId: requestIdOf(res),
-    ip: req.ip ?? req.socket.remoteAddress ?? "unknown",
+    ip: clientIp(req),
     caller,
     badKey: key !== undefined && caller === null,
     openMode: keyLookup === undefined,

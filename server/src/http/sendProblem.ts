@@ -3,6 +3,7 @@
  */
 import type { Response } from "express";
 import type { Logger } from "pino";
+import { MethodNotAllowedError } from "../errors/appErrors.js";
 import { toAppError, toProblem } from "../errors/problem.js";
 import { requestIdOf } from "./requestId.js";
 
@@ -15,6 +16,7 @@ export function sendProblem(res: Response, error: unknown, logger: Logger): void
     return;
   }
   const problem = toProblem(appError, requestId);
+  if (appError instanceof MethodNotAllowedError) res.setHeader("Allow", appError.allow.join(", "));
   if (appError.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(appError.retryAfterSeconds));
   res.status(problem.status).type("application/problem+json").send(JSON.stringify(problem));
 }

@@ -29,5 +29,5 @@ export interface IdempotencyCommands {
     ttlMs: number,
   ): Promise<ClaimReply>;
   idempotencyComplete(key: string, token: string, status: number, body: string, ttlMs: number): Promise<0 | 1>;
-  idempotencyRelease(key: string, token: string): Promise<0 | 1>;
+  idempotencyRelease(key: string, token: string, mode: "forget" | "keep"): Promise<0 | 1>;
 }

@@ -58,16 +58,23 @@ export interface CompleteInput extends IdempotencyRecordRef {
 export interface ReleaseInput extends IdempotencyRecordRef {
   /** The token the claim returned. */
   token: string;
+  /**
+   * True when nothing can have been enqueued under this record: the claim started it (`fresh`)
+   * and the attempt failed before reaching the enqueue. The record is then deleted instead of
+   * kept as released; default false.
+   */
+  forget?: boolean;
 }
 
 /**
  * What a claim found. `claimed`: this request owns the record; enqueue with
- * `jobIdFromRecord(recordId)`, then `complete` or `release` with `token`. `replay`: answer with
+ * `jobIdFromRecord(recordId)`, then `complete` or `release` with `token`; `fresh` when the claim
+ * started a new record id (no earlier attempt can have enqueued under it). `replay`: answer with
  * the stored response. `in_use`: another attempt holds the lease for `retryAfterMs` more ms
  * (409). `mismatch`: the key was used with another body (422).
  */
 export type ClaimOutcome =
-  | { kind: "claimed"; token: string; recordId: string }
+  | { kind: "claimed"; token: string; recordId: string; fresh: boolean }
   | { kind: "replay"; status: number; body: string }
   | { kind: "in_use"; retryAfterMs: number }
   | { kind: "mismatch" };
@@ -103,10 +110,11 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
       // Both are made here, not in Lua: Lua has no good randomness, and the token must be known
       // to this caller alone. The record id is used only if the script starts a new record.
       const token = randomId();
-      const reply = await redis.idempotencyClaim(key, input.fingerprint, randomId(), token, leaseMs, ttlMs);
+      const freshRecordId = randomId();
+      const reply = await redis.idempotencyClaim(key, input.fingerprint, freshRecordId, token, leaseMs, ttlMs);
       switch (reply[0]) {
         case "claimed":
-          return { kind: "claimed", token, recordId: reply[1] };
+          return { kind: "claimed", token, recordId: reply[1], fresh: reply[1] === freshRecordId };
         case "replay":
           return { kind: "replay", status: reply[1], body: reply[2] };
         case "in_use":
@@ -125,7 +133,7 @@ export function createIdempotencyStore(options: IdempotencyStoreOptions): Idempo
     },
 
     async release(input) {
-      await redis.idempotencyRelease(recordKey(input), input.token);
+      await redis.idempotencyRelease(recordKey(input), input.token, input.forget === true ? "forget" : "keep");
     },
   };
 }

@@ -114,6 +114,8 @@ export const ERROR_RESPONSES: Record<ErrorCode, { status: number; name: string; 
   UNAUTHORIZED: { status: 401, name: "Unauthorized", response: problemResponse("UNAUTHORIZED: no API key, or an unknown one.", "Problem", { "WWW-Authenticate": ref("headers", "WWW-Authenticate") }) },
   FORBIDDEN: { status: 403, name: "Forbidden", response: problemResponse("FORBIDDEN: this endpoint needs an admin API key.") },
   NOT_FOUND: { status: 404, name: "NotFound", response: problemResponse("NOT_FOUND: no such queue or job (or not yours), or no such endpoint.") },
+  METHOD_NOT_ALLOWED: { status: 405, name: "MethodNotAllowed", response: problemResponse("METHOD_NOT_ALLOWED: the path exists but does not answer this method.") },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, name: "UnsupportedMediaType", response: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not JSON (send Content-Type: application/json).") },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, name: "IdempotencyKeyInUse", response: problemResponse("IDEMPOTENCY_KEY_IN_USE: a request with this Idempotency-Key is still in flight; retry after Retry-After.", "Problem", retryAfter) },
   PAYLOAD_TOO_LARGE: { status: 413, name: "PayloadTooLarge", response: problemResponse("PAYLOAD_TOO_LARGE: the body is over 100 kB.") },
   IDEMPOTENCY_KEY_REUSED: { status: 422, name: "IdempotencyKeyReused", response: problemResponse("IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used with a different body.") },

@@ -13,6 +13,7 @@ export {
   type RateLimitFailMode,
   type RateLimitFailure,
 } from "./limiter.js";
+export { recipientCount, requestCost } from "./cost.js";
 export { compileRules, matchRules, hashApiKey, type MatchedRule, type RateLimitRequest, type RuleMatcher } from "./matchRules.js";
 export { formatRateLimit, formatRateLimitHeaders, formatRateLimitPolicy, retryAfterSeconds } from "./headers.js";
 export {

@@ -6,6 +6,7 @@ import type { Cluster, Redis } from "ioredis";
 import { redisKeys, type RateLimitRule, type RuleOutcome } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { createDeadlines } from "./deadlines.js";
+import { requestCost } from "./cost.js";
 import { compileRules, type RateLimitRequest } from "./matchRules.js";
 import { nextMemberId } from "./memberId.js";
 import { slidingWindowScript, type SlidingWindowCommands } from "./scripts.js";
@@ -52,7 +53,11 @@ export interface RateLimitDecision {
 
 /** A limiter bound to one client, prefix and rule set. */
 export interface RateLimiter {
-  /** Checks and, if every rule admits, records the request: one Redis round trip, none when no rule matches. Never rejects. */
+  /**
+   * Checks and, if every rule admits, records the request at its cost under each rule (see
+   * `requestCost`; pass `request.recipients` for rules with `cost: "recipients"`): one Redis
+   * round trip, none when no rule matches. Never rejects.
+   */
   check(request: RateLimitRequest): Promise<RateLimitDecision>;
 }
 
@@ -104,8 +109,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const client = redis as unknown as SlidingWindowCommands;
   // One timer for all of this limiter's pending replies instead of one per check.
   const deadlines = createDeadlines(timeoutMs, () => new CommandTimeoutError(timeoutMs));
-  // A rule's script arguments, as the strings the command is sent with, made once per rule.
-  const ruleArgs = new Map(options.rules.map((rule) => [rule, [String(rule.limit), String(rule.windowMs), String(rule.cost)] as const]));
+  // A rule's script arguments, as the strings the command is sent with, made once per rule;
+  // the cost only for a fixed one (a "recipients" cost is the request's).
+  const ruleArgs = new Map(
+    options.rules.map((rule) => [rule, [String(rule.limit), String(rule.windowMs), typeof rule.cost === "number" ? String(rule.cost) : undefined] as const]),
+  );
 
   function failed(failure: RateLimitFailure, error: unknown, at: number): RateLimitDecision {
     return { allowed: failMode === "open", outcomes: [], violated: [], failure, error, at };
@@ -122,14 +130,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const args: (string | number)[] = new Array<string | number>(2 + 4 * n);
       args[0] = n;
       args[n + 1] = nextMemberId();
+      const costs: number[] = new Array<number>(n);
       for (let i = 0; i < n; i++) {
         const { rule, identity } = matched[i]!;
         args[1 + i] = keys.rateLimit(rule.name, identity);
-        const [limit, windowMs, cost] = ruleArgs.get(rule)!;
+        const [limit, windowMs, fixedCost] = ruleArgs.get(rule)!;
+        costs[i] = requestCost(rule, request);
         const base = n + 2 + 3 * i;
         args[base] = limit;
         args[base + 1] = windowMs;
-        args[base + 2] = cost;
+        args[base + 2] = fixedCost ?? costs[i]!;
       }
 
       let reply: number[];
@@ -153,6 +163,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
           name: rule.name,
           limit: rule.limit,
           windowMs: rule.windowMs,
+          cost: costs[i]!,
           remaining: reply[base + 1]!,
           resetMs: reply[base + 2]!,
           retryAfterMs: reply[base + 3]!,

@@ -17,6 +17,12 @@ export interface RateLimitRequest {
   apiKey?: string | undefined;
   /** Tier of the caller's API key; absent = matches no tier-restricted rule. */
   tier?: string | undefined;
+  /**
+   * Recipients of a mail request (`to` + `cc` + `bcc`, see `recipientCount`): its cost under a
+   * rule with `cost: "recipients"`. Absent = not a mail; such a rule then charges 1. Rules with
+   * a numeric cost ignore it.
+   */
+  recipients?: number | undefined;
 }
 
 /** A rule that applies to a request, with the identity it counts the request under. */
@@ -48,9 +54,9 @@ export function hashApiKey(apiKey: string): string {
 }
 
 function compileRule(rule: RateLimitRule): CompiledRule {
-  // The schema refuses cost > limit; a rule built in code could still slip past it, and the
-  // script could then never admit anything under it.
-  if (rule.cost > rule.limit) throw new Error(`rate-limit rule '${rule.name}': cost ${rule.cost} exceeds limit ${rule.limit}`);
+  // The schema refuses a fixed cost > limit; a rule built in code could still slip past it, and
+  // the script could then never admit anything under it. ("recipients" varies per request.)
+  if (typeof rule.cost === "number" && rule.cost > rule.limit) throw new Error(`rate-limit rule '${rule.name}': cost ${rule.cost} exceeds limit ${rule.limit}`);
   const routes = rule.routes;
   const all = routes === undefined || routes.includes("*");
   return {
@@ -67,7 +73,7 @@ function routeMatches(compiled: CompiledRule, route: string): boolean {
   return false;
 }
 
-/** Compiles rules once; throws if a rule's cost exceeds its limit (the config schema forbids it). */
+/** Compiles rules once; throws if a rule's fixed cost exceeds its limit (the config schema forbids it). */
 export function compileRules(rules: readonly RateLimitRule[]): RuleMatcher {
   const compiled = rules.map(compileRule);
   return {

@@ -16,7 +16,8 @@
                    or "<us>:"..ARGV[1]..":"..j for j = 1..cost
     ARGV[3i - 1]   limit of rule i (cost units, >= 1)
     ARGV[3i]       windowMs of rule i (ms, >= 1)
-    ARGV[3i + 1]   cost of this request under rule i (cost units, 1..limit)
+    ARGV[3i + 1]   cost of this request under rule i (cost units, >= 1): the rule's fixed cost
+                   or the request's recipients; above the limit rule i always denies it
 
   Output: a flat array of 1 + 4n integers
     [1]            1 = admitted and recorded in every rule; 0 = denied and recorded in none
@@ -36,7 +37,9 @@
   Cost model (measured on Redis 7.0 with callgrind): a redis.call costs 3-5k instructions
   before the command does any work, far more than the Lua around it, so a rule's common path is
   ZRANGE 0 1 and ZCARD, plus ZADD and PEXPIRE (and ZREM when an entry has left) if admitted;
-  ZCARD is skipped for sets of at most one entry. Next come number parsing and allocation:
+  ZCARD is skipped for sets of at most one entry. A request of cost c adds its c members with
+  one ZADD per 200 (O(c log n)); once they have left the window, the next admitted request
+  removes them with one ZREMRANGEBYSCORE (O(log n + c)). Next come number parsing and allocation:
   tonumber(s) runs glibc strtod twice (~1k instructions each) where s + 0 runs it once, hence
   the "+ 0" below; string.format and growing tables cost about as much.
 ]]
@@ -112,7 +115,8 @@ for i = 1, n do
     -- is the last one that has to go. At cost 1 that is the oldest one, whose wait is known.
     local need = inWindow + cost - limit
     if need > inWindow then
-      -- cost > limit: never admissible (the config schema forbids it); say "a whole window".
+      -- cost > limit (a mail with more recipients than the limit): never admissible. No wait
+      -- would do; say "a whole window", the longest any admissible request waits.
       retry = windowUs / 1000
     elseif need == 1 then
       retry = reset

@@ -9,6 +9,8 @@ import { t } from "../trpc/init.js";
 import type { KeyLookup } from "@taskgate/shared";
 import { buildRequestContext } from "../http/context.js";
 import { sendProblem } from "../http/sendProblem.js";
+import { hasBody, isJsonBody } from "../http/transportGuards.js";
+import { UnsupportedMediaTypeError } from "../errors/appErrors.js";
 import { REST_ALIASES, type RestAlias } from "./aliases.js";
 
 /** Largest JSON body, in bytes (API.md §6: 100 kB). */
@@ -35,12 +37,25 @@ function inputOf(alias: RestAlias, req: Request): unknown {
   return hasParams ? params : undefined;
 }
 
+/** A matcher of an Express path with `:params` (one segment each), for the 405 check. */
+function pathMatcher(path: string): RegExp {
+  const pattern = path.split("/").map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/");
+  return new RegExp(`^${pattern}/?$`, "i");
+}
+
+/** The methods the aliases serve on `path` (empty when none does): a 404 with methods is a 405. */
+export function aliasMethodsOf(path: string): string[] {
+  return [...new Set(REST_ALIASES.filter((alias) => pathMatcher(alias.path).test(path)).map((alias) => alias.method))];
+}
+
 export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger): void {
   const createCaller = t.createCallerFactory(appRouter);
   const json = express.json({ limit: MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   for (const alias of REST_ALIASES) {
     const handler = async (req: Request, res: Response) => {
       try {
+        // A form or text body would reach validation as "no body": say what to send instead.
+        if (alias.input === "body" && hasBody(req) && !isJsonBody(req)) throw new UnsupportedMediaTypeError();
         const caller = createCaller(buildRequestContext(req, res, keyLookup));
         const output = await procedureOf(caller, alias.procedure)(inputOf(alias, req));
         const status = typeof alias.status === "function" ? alias.status(output) : (alias.status ?? 200);

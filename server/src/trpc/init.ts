@@ -3,10 +3,10 @@
  * and `isDev: false` so stack traces never reach a response.
  */
 import { initTRPC } from "@trpc/server";
-import superjson from "superjson";
 import type { Problem } from "@taskgate/shared";
 import type { RequestContext } from "../context.js";
 import { toAppError, toProblem } from "../errors/problem.js";
+import { transformer } from "./transformer.js";
 
 /** Who may call a procedure. */
 export type Access = "public" | "user" | "admin";
@@ -29,7 +29,7 @@ export const t = initTRPC
   .context<RequestContext>()
   .meta<ProcedureMeta>()
   .create({
-    transformer: superjson,
+    transformer,
     isDev: false,
     errorFormatter({ shape, error, ctx }) {
       const problem = toProblem(toAppError(error), ctx?.requestId ?? "unknown");

@@ -8,7 +8,7 @@ import { recordBlocked } from "../rateLimit/index.js";
 import { t } from "./init.js";
 import { accessControl } from "./middleware/access.js";
 import { mapResolverErrors } from "./middleware/resolverErrors.js";
-import { createIdempotencyMiddleware } from "./middleware/idempotency.js";
+import { createIdempotencyMiddleware, markEnqueueReachable } from "./middleware/idempotency.js";
 import { createRateLimitMiddleware } from "./middleware/rateLimit.js";
 import { createRedisReadyMiddleware } from "./middleware/redisReady.js";
 
@@ -30,6 +30,6 @@ export function createProcedures(deps: ServerDeps) {
     /** Rate-limited procedure for reads and non-idempotent calls. */
     limited: guarded.use(rateLimit).use(redisReady),
     /** Builds an idempotent, rate-limited mutation over a validated input. */
-    idempotent: <TOutput, TInput>(schema: ZodType<TOutput, TInput>) => guarded.input(schema).use(idempotency).use(rateLimit).use(redisReady),
+    idempotent: <TOutput, TInput>(schema: ZodType<TOutput, TInput>) => guarded.input(schema).use(idempotency).use(rateLimit).use(redisReady).use(markEnqueueReachable),
   };
 }

@@ -44,7 +44,7 @@ describe("idempotency Lua scripts", () => {
     expect(inUse[0]).toBe("in_use");
     expect(inUse[1]).toBeGreaterThan(0);
     expect(await commands.idempotencyClaim(key, "other", "1".repeat(32), "t2", 30_000, 60_000)).toEqual(["mismatch"]);
-    expect(await commands.idempotencyRelease(key, "wrong-token")).toBe(0);
+    expect(await commands.idempotencyRelease(key, "wrong-token", "keep")).toBe(0);
     expect(await commands.idempotencyComplete(key, "wrong-token", 202, "{}", 60_000)).toBe(0);
     expect(await commands.idempotencyComplete(key, "t1", 202, '{"jobId":"x"}', 60_000)).toBe(1);
     expect(await commands.idempotencyClaim(key, "fp", "1".repeat(32), "t3", 30_000, 60_000)).toEqual([
@@ -53,6 +53,22 @@ describe("idempotency Lua scripts", () => {
       '{"jobId":"x"}',
     ]);
     // Once done, the record has no owner any more: neither token can release it.
-    expect(await commands.idempotencyRelease(key, "t1")).toBe(0);
+    expect(await commands.idempotencyRelease(key, "t1", "forget")).toBe(0);
+    expect(await redis.exists(key)).toBe(1);
+  });
+
+  it("release keeps the record as released, or forgets it (deletes it) when asked", async () => {
+    defineLuaCommands(redis, idempotencyScripts);
+    const commands = redis as unknown as IdempotencyCommands;
+    const kept = `${prefix}:idem:kept`;
+    const forgotten = `${prefix}:idem:forgotten`;
+    for (const key of [kept, forgotten]) await commands.idempotencyClaim(key, "fp", "0".repeat(32), "t1", 30_000, 60_000);
+    expect(await commands.idempotencyRelease(kept, "t1", "keep")).toBe(1);
+    expect(await redis.hget(kept, "state")).toBe("released");
+    expect(await redis.hget(kept, "recordId")).toBe("0".repeat(32));
+    expect(await commands.idempotencyRelease(forgotten, "t2", "forget")).toBe(0);
+    expect(await redis.exists(forgotten)).toBe(1);
+    expect(await commands.idempotencyRelease(forgotten, "t1", "forget")).toBe(1);
+    expect(await redis.exists(forgotten)).toBe(0);
   });
 });

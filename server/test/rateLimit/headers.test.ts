@@ -12,7 +12,7 @@ afterAll(() => redis.quit());
 const prefix = prefixPerTest(redis);
 
 function outcome(overrides: Partial<RuleOutcome>): RuleOutcome {
-  return { name: "r", limit: 10, windowMs: 60_000, remaining: 10, resetMs: 0, retryAfterMs: 0, allowed: true, priority: 100, ...overrides };
+  return { name: "r", limit: 10, windowMs: 60_000, cost: 1, remaining: 10, resetMs: 0, retryAfterMs: 0, allowed: true, priority: 100, ...overrides };
 }
 
 describe("IETF rate-limit headers", () => {

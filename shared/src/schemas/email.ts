@@ -18,17 +18,71 @@ const recipients = z.union([
   }),
 ]);
 
-/** Headers the caller may not set: the worker owns them (Message-ID is derived from the job). */
-const RESERVED_HEADERS = new Set([
-  "from", "to", "cc", "bcc", "subject", "message-id", "date", "reply-to", "sender",
-  "content-type", "content-transfer-encoding", "mime-version", "x-request-id",
-]);
+/**
+ * Headers a caller may set besides their own `X-…` ones: list and threading headers a mail
+ * sender legitimately chooses. Everything else is refused rather than reserved one by one:
+ * trace and authentication headers (`Received`, `Return-Path`, `Authentication-Results`,
+ * `DKIM-Signature`, `Resent-*`) would forge the mail's history, MIME and addressing headers
+ * belong to the message Taskgate builds, and a deny-list misses whatever it did not foresee.
+ */
+export const ALLOWED_MAIL_HEADERS: readonly string[] = [
+  "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id", "In-Reply-To", "References", "Auto-Submitted",
+];
+const allowedNames = new Set(ALLOWED_MAIL_HEADERS.map((name) => name.toLowerCase()));
+
+/** Why a header name may not be set, or undefined when it may (names are case-insensitive). */
+export function mailHeaderRefusal(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  // The worker writes X-Request-Id and X-Taskgate-Job; a caller's copy would go out beside them.
+  if (lower === "x-request-id" || lower.startsWith("x-taskgate-")) return `'${name}' is set by Taskgate`;
+  if ((lower.startsWith("x-") && lower.length > 2) || allowedNames.has(lower)) return undefined;
+  return `'${name}' may not be set: only X-… headers and ${ALLOWED_MAIL_HEADERS.join(", ")} are allowed`;
+}
+
+/**
+ * Keys refused in `headers` and `metadata`. JSON.parse makes `"__proto__"` an own key, which
+ * zod's record silently drops (so it would pass unnoticed), and any code that later copies
+ * the object with `=` or `Object.assign` would set a prototype instead of a field.
+ */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * `record` behind a check of the raw input's own keys, which sees `__proto__` before the
+ * record drops it. Typed as the record's input, so clients still see the record's type.
+ */
+function withoutUnsafeKeys<O, I>(record: z.ZodType<O, I>) {
+  return z.preprocess((value: I, ctx): I => {
+    if (typeof value !== "object" || value === null) return value; // the record reports the type
+    const rest: Record<string, unknown> = {};
+    let unsafe = false;
+    for (const key of Object.keys(value)) {
+      if (UNSAFE_KEYS.has(key)) {
+        unsafe = true;
+        ctx.addIssue({ code: "custom", path: [key], message: `'${key}' may not be used as a key`, input: value });
+      } else {
+        rest[key] = (value as Record<string, unknown>)[key];
+      }
+    }
+    // Any issue ends a zod pipe before its next stage: check the other keys here, or their
+    // errors would go unreported beside this one. Only path and message reach the API.
+    if (unsafe) {
+      for (const { path, message } of record.safeParse(rest).error?.issues ?? []) ctx.addIssue({ code: "custom", path, message, input: value });
+    }
+    return value;
+  }, record);
+}
+
 const headerName = z
   .string()
   .regex(/^[A-Za-z0-9-]{1,64}$/, { error: "header names are 1-64 letters, digits or dashes" })
-  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), { error: "this header is set by Taskgate" });
+  .superRefine((name, ctx) => {
+    const refusal = mailHeaderRefusal(name);
+    if (refusal !== undefined) ctx.addIssue({ code: "custom", message: refusal, input: name });
+  });
 // A CR or LF in a header value would let a caller inject headers of their own.
 const headerValue = z.string().max(998).regex(/^[^\r\n]*$/, { error: "header values may not contain line breaks" });
+// A bad key is reported as `invalid_key` with a generic message; surface the key's own reason.
+const keyError = { error: (issue: { code?: string; issues?: readonly { message?: string }[] }) => (issue.code === "invalid_key" ? issue.issues?.[0]?.message : undefined) };
 
 const metadataValue = z.union([z.string().max(500), z.number(), z.boolean(), z.null()]);
 
@@ -42,12 +96,14 @@ const emailFields = z.object({
   text: z.string().max(90_000).optional(),
   html: z.string().max(90_000).optional(),
   replyTo: emailAddress.optional(),
-  headers: z.record(headerName, headerValue).optional(),
-  /** Free-form data kept with the job and returned by status; never interpreted. */
-  metadata: z
-    .record(z.string().max(64), metadataValue)
-    .refine((m) => Object.keys(m).length <= 50, { error: "at most 50 metadata entries" })
+  /** Custom `X-…` headers and the few in `ALLOWED_MAIL_HEADERS`; names are case-insensitive. */
+  headers: withoutUnsafeKeys(z.record(headerName, headerValue, keyError))
+    .meta({ description: `Custom X-… headers (not X-Taskgate-… or X-Request-Id) and ${ALLOWED_MAIL_HEADERS.join(", ")}; names are case-insensitive.` })
     .optional(),
+  /** Free-form data kept with the job and returned by status; never interpreted. */
+  metadata: withoutUnsafeKeys(
+    z.record(z.string().max(64), metadataValue, keyError).refine((m) => Object.keys(m).length <= 50, { error: "at most 50 metadata entries" }),
+  ).optional(),
 });
 
 function requireBody(value: { text?: unknown; html?: unknown }, ctx: z.RefinementCtx) {

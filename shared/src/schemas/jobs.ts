@@ -58,9 +58,14 @@ export type JobStatus = z.infer<typeof jobStatus>;
 /** The answer of `GET /health`. */
 export const healthStatus = z.object({
   status: z.enum(["ok", "unavailable"]),
-  redis: z.enum(["up", "down"]),
+  /**
+   * `up`: answers and accepts writes. `down`: does not answer. `refusing-writes`: answers but
+   * refuses writes (full under `noeviction`, a read-only replica, loading, …).
+   */
+  redis: z.enum(["up", "down", "refusing-writes"]),
   draining: z.boolean(),
   uptimeMs: z.number(),
+  /** Why the status is `unavailable`, in fixed words (never a driver message). */
   reason: z.string().optional(),
 });
 export type HealthStatus = z.infer<typeof healthStatus>;

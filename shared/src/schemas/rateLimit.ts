@@ -7,6 +7,9 @@ import { z } from "zod";
 export const RATE_LIMIT_KEYS = ["ip", "user", "apiKey", "global"] as const;
 export type RateLimitKey = (typeof RATE_LIMIT_KEYS)[number];
 
+/** The `cost` of a rule that charges a mail request once per recipient. */
+export const RECIPIENTS_COST = "recipients";
+
 /** One rate-limit rule. */
 export const rateLimitRule = z
   .object({
@@ -24,11 +27,17 @@ export const rateLimitRule = z
     tiers: z.array(z.string().min(1)).min(1).optional(),
     /** Lower wins when several rules deny; default 100. */
     priority: z.number().int().default(100),
-    /** Cost of one request; default 1. */
-    cost: z.number().int().positive().default(1),
+    /**
+     * Cost units one request consumes, default 1: a positive integer (at most `limit`), or
+     * `"recipients"`, which charges a mail request once per address in `to`, `cc` and `bcc`
+     * (any other request 1). A request costing more than `limit` is always denied.
+     */
+    cost: z.union([z.number().int().positive(), z.literal(RECIPIENTS_COST)], { error: 'cost is a positive integer or "recipients"' }).default(1),
   })
   .strict()
-  .refine((rule) => rule.cost <= rule.limit, { error: "cost must not exceed limit", path: ["cost"] });
+  // A fixed cost above the limit could never be admitted: a configuration mistake. A per-request
+  // cost above it is the request's own (too many recipients), and only that request is denied.
+  .refine((rule) => typeof rule.cost !== "number" || rule.cost <= rule.limit, { error: "cost must not exceed limit", path: ["cost"] });
 export type RateLimitRule = z.output<typeof rateLimitRule>;
 export type RateLimitRuleInput = z.input<typeof rateLimitRule>;
 
@@ -58,11 +67,16 @@ export interface RuleOutcome {
   name: string;
   limit: number;
   windowMs: number;
+  /** What this request cost under the rule, in cost units (its `cost`, or its recipients). */
+  cost: number;
   /** Cost still admissible in the current window after this request. */
   remaining: number;
   /** Ms until the window has fully room again (the oldest counted request leaves). */
   resetMs: number;
-  /** Ms until this request could pass this rule; 0 when it passed. */
+  /**
+   * Ms until this request could pass this rule; 0 when it passed. When `cost > limit` it never
+   * can, and this is the whole window.
+   */
   retryAfterMs: number;
   allowed: boolean;
   priority: number;

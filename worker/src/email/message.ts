@@ -2,7 +2,7 @@
  * Turns an email job into the message nodemailer sends. The Message-ID is derived from the
  * job, so a resend of the same job (the one duplicate window) is recognisable as the same mail.
  */
-import type { EmailJobData } from "@taskgate/shared";
+import { mailHeaderRefusal, type EmailJobData } from "@taskgate/shared";
 
 /** What a transport sends: nodemailer's message fields that Taskgate uses. */
 export interface OutgoingMail {
@@ -41,7 +41,13 @@ export function mailBuilder(from: string): (queue: string, jobId: string, data: 
   const domain = senderDomain(from);
   return (queue, jobId, data) => {
     const { email } = data;
-    const headers: Record<string, string> = email.headers ? Object.assign({}, email.headers) : {};
+    const headers: Record<string, string> = {};
+    // The API refuses every header outside its allowlist, but a job queued before it did (or
+    // written by other code) may carry a Received header, or an X-Taskgate-Job in another case
+    // that would go out beside the worker's own. Own keys, copied one by one: never a prototype.
+    if (email.headers) {
+      for (const name of Object.keys(email.headers)) if (mailHeaderRefusal(name) === undefined) headers[name] = email.headers[name]!;
+    }
     headers["X-Request-Id"] = data.requestId;
     headers["X-Taskgate-Job"] = `${queue}/${jobId}`;
     const mail: OutgoingMail = { from, to: email.to, subject: email.subject, messageId: `<${queue}.${jobId}@${domain}>`, headers };

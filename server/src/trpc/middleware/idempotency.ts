@@ -27,12 +27,24 @@ export interface IdempotencyContext {
   replay: { output: unknown } | undefined;
   /** True on a replay: later middleware (rate limiting) lets it through uncharged. */
   replayed: boolean;
+  /** Set by `markEnqueueReachable` once every check before the resolver passed (see there). */
+  attempt: { reachedResolver: boolean };
 }
+
+/**
+ * The last step before an idempotent resolver: notes that every refusal before it (rate limit,
+ * Redis ready) has passed, so a failure from here on may have enqueued and keeps its record.
+ */
+export const markEnqueueReachable = middleware(({ ctx, next }) => {
+  const attempt = (ctx as { attempt?: IdempotencyContext["attempt"] }).attempt;
+  if (attempt) attempt.reachedResolver = true;
+  return next();
+});
 
 export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
   return middleware(async ({ ctx, path, input, next }) => {
     const key = ctx.idempotencyKey;
-    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, replayed: false };
+    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, replayed: false, attempt: { reachedResolver: false } };
     if (key === undefined) return next({ ctx: plain });
     if (!isValidIdempotencyKey(key)) {
       throw toTRPCError(new ValidationError([{ path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" }]));
@@ -58,8 +70,9 @@ export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
         const stored = await deps.store.complete({ ...record, token: claim.token, status: 202, body: superjson.stringify(result.data) });
         if (!stored) deps.logger.warn({ requestId: ctx.requestId }, "idempotency lease was lost before the answer was stored");
       } else {
-        // Errors are never stored: the same key may succeed later.
-        await deps.store.release({ ...record, token: claim.token });
+        // Errors are never stored: the same key may succeed later. Refused before the resolver
+        // (a 429, the limiter's 503), nothing can have been enqueued, so nothing is left behind.
+        await deps.store.release({ ...record, token: claim.token, forget: claim.fresh && !plain.attempt.reachedResolver });
       }
     } catch (error) {
       // The job is enqueued (or the error stands); a retry finds the record by its lease expiry

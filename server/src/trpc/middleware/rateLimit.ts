@@ -8,7 +8,7 @@ import type { RuleOutcome } from "@taskgate/shared";
 import { RateLimitedError, UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
 import { routeOfProcedure } from "../../rest/aliases.js";
-import { formatRateLimitHeaders, recordBlocked, retryAfterSeconds, type RateLimitDecision, type RateLimiter } from "../../rateLimit/index.js";
+import { formatRateLimitHeaders, recipientCount, recordBlocked, retryAfterSeconds, type RateLimitDecision, type RateLimiter } from "../../rateLimit/index.js";
 import { middleware } from "../init.js";
 
 export interface RateLimitMiddlewareDeps {
@@ -25,12 +25,14 @@ function describe(rule: RuleOutcome) {
 }
 
 export function createRateLimitMiddleware(deps: RateLimitMiddlewareDeps) {
-  return middleware(async ({ ctx, path, next }) => {
+  return middleware(async ({ ctx, path, input, next }) => {
     if ((ctx as { replayed?: boolean }).replayed) return next();
     const route = routeOfProcedure(path);
     const decision = await deps.limiter.check({
       route,
       ip: ctx.ip,
+      // Rules with `cost: "recipients"` charge a mail once per recipient (to + cc + bcc).
+      recipients: recipientCount(input),
       ...(ctx.caller ? { userId: ctx.caller.userId, apiKey: ctx.caller.apiKey, tier: ctx.caller.tier } : {}),
     });
     deps.onDecision?.(decision);

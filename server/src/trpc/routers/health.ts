@@ -1,27 +1,38 @@
 /**
- * `health.get`: whether this process can serve — Redis answers and no shutdown is under way.
+ * `health.get`: whether this process can serve — Redis answers and accepts writes, and no
+ * shutdown is under way. Public, so it says what is wrong in fixed words only: never a driver
+ * message, host, port or path (those go to the log, `redis/health.ts`).
  */
 import type { HealthStatus } from "@taskgate/shared";
 import type { ServerDeps } from "../../deps.js";
+import { createRedisHealthCheck, type RedisHealth } from "../../redis/health.js";
 import { router, t } from "../init.js";
 
-/** Pings Redis, bounded by the command timeout. */
-export async function checkHealth(deps: Pick<ServerDeps, "redis" | "lifecycle">): Promise<HealthStatus> {
-  const uptimeMs = Date.now() - deps.lifecycle.startedAt;
-  let redisUp = false;
-  let reason: string | undefined;
-  try {
-    redisUp = (await deps.redis.ping()) === "PONG";
-  } catch (error) {
-    reason = `redis: ${(error as Error).message}`;
-  }
-  if (deps.lifecycle.draining) reason = "shutting down";
-  const ok = redisUp && !deps.lifecycle.draining;
-  return { status: ok ? "ok" : "unavailable", redis: redisUp ? "up" : "down", draining: deps.lifecycle.draining, uptimeMs, ...(reason ? { reason } : {}) };
+/** The public reason for each unhealthy Redis state. */
+const REDIS_REASONS: Record<Exclude<RedisHealth, "up">, string> = {
+  down: "Redis is not answering.",
+  "refusing-writes": "Redis is refusing writes.",
+};
+
+/**
+ * Builds the health check of one process. The Redis probe is shared for a second (at most one
+ * Redis command per second however many health calls arrive); draining is read fresh each call.
+ */
+export function createHealthCheck(deps: Pick<ServerDeps, "redis" | "lifecycle" | "logger" | "config">): () => Promise<HealthStatus> {
+  const redisHealth = createRedisHealthCheck({ redis: deps.redis, probeKey: `${deps.config.keyPrefix}:health:probe`, logger: deps.logger });
+  return async () => {
+    const redis = await redisHealth.check();
+    const uptimeMs = Date.now() - deps.lifecycle.startedAt;
+    const { draining } = deps.lifecycle;
+    const reason = draining ? "shutting down" : redis === "up" ? undefined : REDIS_REASONS[redis];
+    const ok = redis === "up" && !draining;
+    return { status: ok ? "ok" : "unavailable", redis, draining, uptimeMs, ...(reason ? { reason } : {}) };
+  };
 }
 
 export function healthRouter(deps: ServerDeps) {
+  const checkHealth = createHealthCheck(deps);
   return router({
-    get: t.procedure.meta({ access: "public" }).query(() => checkHealth(deps)),
+    get: t.procedure.meta({ access: "public" }).query(() => checkHealth()),
   });
 }

@@ -1,0 +1,162 @@
+/**
+ * Abuse of the transport: client mistakes are 4xx, never 5xx (wrong methods, bodies that are
+ * not JSON, path segments such as `__proto__`); a tRPC batch is capped before any call runs;
+ * a forwarded address that is not an IP never becomes an identity; a trickled body is cut
+ * with 408; every response carries `nosniff` and `no-store`.
+ */
+import { isIP, connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "../support/stack.js";
+
+const valid = { to: "a@example.com", subject: "Hello", text: "Body" };
+const trpcBody = (input: unknown) => JSON.stringify({ json: input });
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ worker: false, env: { API_KEYS: API_KEYS_JSON, TRPC_MAX_BATCH: "10" } });
+});
+afterAll(() => stack.close());
+
+async function expectProblem(res: Response, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type") ?? "").toMatch(/json/);
+  const body = (await res.json()) as { code?: string; error?: { json?: { data?: { problem?: { code?: string } } } } };
+  // REST answers a problem; tRPC wraps it (superjson) in its error envelope as data.problem.
+  expect(body.code ?? body.error?.json?.data?.problem?.code).toBe(code);
+}
+
+describe("the tRPC transport", () => {
+  it("refuses a batch over TRPC_MAX_BATCH with 400 before any call runs, and serves one at the cap", async () => {
+    const eleven = Array.from({ length: 11 }, () => "jobs.email.create").join(",");
+    const body = JSON.stringify(Object.fromEntries(Array.from({ length: 11 }, (_, i) => [i, { json: valid }])));
+    const refused = await fetch(`${stack.url}/trpc/${eleven}?batch=1`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}` }, body });
+    expect(refused.status).toBe(400);
+    expect(JSON.stringify(await refused.json())).toContain("VALIDATION_FAILED");
+    expect(await stack.api.deps.queues.email.count()).toBe(0);
+
+    const ten = Array.from({ length: 10 }, () => "health.get").join(",");
+    const served = await fetch(`${stack.url}/trpc/${ten}?batch=1`);
+    expect(served.status).toBe(200);
+    expect((await served.json()) as unknown[]).toHaveLength(10);
+  });
+
+  it("answers PUT, PATCH and DELETE with 405 and Allow, OPTIONS with 204, and never 500", async () => {
+    for (const method of ["PUT", "PATCH", "DELETE"]) {
+      const res = await fetch(`${stack.url}/trpc/health.get`, { method });
+      expect(res.headers.get("allow"), method).toBe("GET, POST");
+      await expectProblem(res, 405, "METHOD_NOT_ALLOWED");
+    }
+    const preflight = await fetch(`${stack.url}/trpc/health.get`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("answers a body that is not JSON with 415, and a GET of a mutation or an unknown procedure with 4xx", async () => {
+    const text = await fetch(`${stack.url}/trpc/jobs.email.create`, { method: "POST", headers: { "content-type": "text/plain", authorization: `Bearer ${USER_A.key}` }, body: trpcBody(valid) });
+    await expectProblem(text, 415, "UNSUPPORTED_MEDIA_TYPE");
+    const getMutation = await fetch(`${stack.url}/trpc/jobs.email.create`, { headers: { authorization: `Bearer ${USER_A.key}` } });
+    expect(getMutation.status).toBeGreaterThanOrEqual(400);
+    expect(getMutation.status).toBeLessThan(500);
+    const unknown = await fetch(`${stack.url}/trpc/jobs.nope`, { headers: { authorization: `Bearer ${USER_A.key}` } });
+    expect(unknown.status).toBe(404);
+  });
+});
+
+describe("REST", () => {
+  it("answers a form-encoded or text body with 415 naming JSON, and a wrong method on a known path with 405", async () => {
+    const form = await fetch(`${stack.url}/jobs/email`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Bearer ${USER_A.key}` }, body: "to=a%40example.com&subject=Hi&text=x" });
+    expect(form.status).toBe(415);
+    const problem = (await form.json()) as { code: string; detail: string };
+    expect(problem.code).toBe("UNSUPPORTED_MEDIA_TYPE");
+    expect(problem.detail).toMatch(/application\/json/);
+
+    const put = await fetch(`${stack.url}/jobs/email`, { method: "PUT", headers: { authorization: `Bearer ${USER_A.key}` } });
+    expect(put.headers.get("allow")).toBe("POST");
+    await expectProblem(put, 405, "METHOD_NOT_ALLOWED");
+    await expectProblem(await fetch(`${stack.url}/no/such/path`, { method: "PUT" }), 404, "NOT_FOUND");
+  });
+
+  it("treats __proto__, constructor and toString as unknown queues: 404 over REST and tRPC", async () => {
+    for (const queue of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+      await expectProblem(await stack.request("GET", `/jobs/status/${queue}/x`, { key: USER_A.key }), 404, "NOT_FOUND");
+      const input = encodeURIComponent(JSON.stringify({ json: { queue, jobId: "x" } }));
+      await expectProblem(await fetch(`${stack.url}/trpc/jobs.status?input=${input}`, { headers: { authorization: `Bearer ${USER_A.key}` } }), 404, "NOT_FOUND");
+    }
+  });
+});
+
+describe("response headers", () => {
+  it("carry nosniff and no-store on JSON, problems, tRPC, the docs, the document and Prometheus", async () => {
+    const responses = [
+      await stack.request("GET", "/health"),
+      await stack.request("GET", "/health/live"),
+      await stack.request("POST", "/jobs/email", { key: USER_A.key, body: valid }),
+      await stack.request("POST", "/jobs/email", { key: USER_A.key, body: { to: "nope" } }),
+      await stack.request("GET", "/nowhere"),
+      await stack.request("GET", "/dead-jobs/email", { key: USER_A.key }),
+      await fetch(`${stack.url}/trpc/health.get`),
+      await stack.request("GET", "/docs"),
+      await stack.request("GET", "/openapi.json"),
+      await stack.request("GET", "/metrics", { key: ADMIN.key }),
+    ];
+    expect(responses.map((res) => res.status)).toEqual([200, 200, 202, 400, 404, 403, 200, 200, 200, 200]);
+    for (const res of responses) {
+      expect(res.headers.get("x-content-type-options"), res.url).toBe("nosniff");
+      expect(res.headers.get("cache-control"), res.url).toBe("no-store");
+    }
+  });
+});
+
+describe("TRUST_PROXY and X-Forwarded-For", () => {
+  let proxied: TestStack;
+  beforeAll(async () => {
+    proxied = await startStack({
+      worker: false,
+      env: { API_KEYS: API_KEYS_JSON, TRUST_PROXY: "true", RATE_LIMIT_RULES: JSON.stringify([{ name: "one-per-ip", key: "ip", limit: 1, windowMs: 60_000, routes: ["POST /jobs/email"] }]) },
+    });
+  });
+  afterAll(() => proxied.close());
+
+  async function blockedIps(): Promise<string[]> {
+    const res = await proxied.request("GET", "/monitoring/rate-limits/blocked?limit=100", { key: ADMIN.key });
+    return ((await res.json()) as { entries: Array<{ ip: string }> }).entries.map((entry) => entry.ip);
+  }
+
+  it("uses the socket address when the forwarded one is not a valid IP, and a valid forwarded IP otherwise", async () => {
+    const junk = ["<img src=x onerror=alert(1)>", "x".repeat(8000), "999.1.1.1", "not-an-ip"];
+    const statuses: number[] = [];
+    for (const forwarded of junk) statuses.push((await proxied.request("POST", "/jobs/email", { key: USER_A.key, body: valid, headers: { "x-forwarded-for": forwarded } })).status);
+    // All four share the socket address: one admitted, the rest denied on the same identity.
+    expect(statuses).toEqual([202, 429, 429, 429]);
+    const ips = await blockedIps();
+    expect(ips).toHaveLength(3);
+    for (const ip of ips) expect(isIP(ip), ip).not.toBe(0);
+
+    expect((await proxied.request("POST", "/jobs/email", { key: USER_A.key, body: valid, headers: { "x-forwarded-for": "203.0.113.7" } })).status).toBe(202);
+    expect((await proxied.request("POST", "/jobs/email", { key: USER_A.key, body: valid, headers: { "x-forwarded-for": "203.0.113.7" } })).status).toBe(429);
+    expect(await blockedIps()).toContain("203.0.113.7");
+  });
+});
+
+describe("slow clients", () => {
+  let strict: TestStack;
+  beforeAll(async () => {
+    strict = await startStack({ worker: false, env: { HTTP_REQUEST_TIMEOUT_MS: "1000" } });
+  });
+  afterAll(() => strict.close());
+
+  it("cuts a body trickled past HTTP_REQUEST_TIMEOUT_MS with 408 and closes the socket", async () => {
+    const socket = connect(strict.api.port, "127.0.0.1");
+    let received = "";
+    socket.on("data", (chunk) => (received += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.on("error", () => undefined);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write("POST /jobs/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+    const trickle = setInterval(() => socket.writable && socket.write(" "), 200);
+    // Bounded: the test fails (by its own timeout) rather than waiting Node's default 5 minutes.
+    await closed;
+    clearInterval(trickle);
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+  }, 15_000);
+});
