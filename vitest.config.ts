@@ -8,12 +8,14 @@ export default defineConfig({
     // Tests run the TypeScript sources of the workspace packages, not their builds.
     alias: [
       { find: /^@taskgate\/shared\/load-config$/, replacement: src("./shared/src/loadConfig.ts") },
-      { find: /^@taskgate\/shared\/runtime$/, replacement: src("./shared/src/runtime/signals.ts") },
+      { find: /^@taskgate\/shared\/runtime$/, replacement: src("./shared/src/runtime/index.ts") },
       { find: /^@taskgate\/shared\/lua$/, replacement: src("./shared/src/lua.ts") },
       { find: /^@taskgate\/shared$/, replacement: src("./shared/src/index.ts") },
       { find: /^@taskgate\/server$/, replacement: src("./server/src/index.ts") },
       { find: /^@taskgate\/worker$/, replacement: src("./worker/src/index.ts") },
       { find: /^@taskgate\/client$/, replacement: src("./client-sdk/src/index.ts") },
+      // The test support kit (test/support), the same from every package's tests; tsconfig.tests.json maps it too.
+      { find: /^#test-support\/(.*)$/, replacement: src("./test/support/") + "$1" },
     ],
   },
   test: {

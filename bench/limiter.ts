@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { RateLimiterRedis } from "rate-limiter-flexible";
-import { rateLimitRules, type RateLimitRuleInput } from "@taskgate/shared";
+import { CONFIG_DEFAULTS, rateLimitRules, type RateLimitRuleInput } from "@taskgate/shared";
 // The limiter is not part of the server package's public entry; tests import it the same way.
 import { createRateLimiter, type RateLimiter, type RateLimitRequest } from "../server/src/rateLimit/index.js";
 import type { BenchContext } from "./lib/context.js";
@@ -77,9 +77,9 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
     const rlf = new RateLimiterRedis({ storeClient: rlfConnection, keyPrefix: `${prefix}-rlf`, points: HUGE, duration: 60 });
 
     const oneConnection = open("taskgate-1");
-    const one = createRateLimiter({ redis: oneConnection, keyPrefix: `${prefix}-1`, rules: ONE_RULE });
+    const one = createRateLimiter({ failMode: CONFIG_DEFAULTS.rateLimitFailMode, commandTimeoutMs: CONFIG_DEFAULTS.redisCommandTimeoutMs, redis: oneConnection, keyPrefix: `${prefix}-1`, rules: ONE_RULE });
     const threeConnection = open("taskgate-3");
-    const three = createRateLimiter({ redis: threeConnection, keyPrefix: `${prefix}-3`, rules: THREE_RULES });
+    const three = createRateLimiter({ failMode: CONFIG_DEFAULTS.rateLimitFailMode, commandTimeoutMs: CONFIG_DEFAULTS.redisCommandTimeoutMs, redis: threeConnection, keyPrefix: `${prefix}-3`, rules: THREE_RULES });
 
     // Same keys, arguments and reply shape as a 3-rule check; see the script's header.
     const floorConnection = open("floor-3");

@@ -18,6 +18,7 @@ import { Cluster, Redis } from "ioredis";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
 import { defaultJobOptions } from "@taskgate/server";
 import { startPrivateCluster, type PrivateCluster } from "../scripts/lib/cluster.js";
+import { sleep } from "../scripts/lib/sleep.js";
 import { spawnApi, spawnEntry, type RunningProcess } from "../test/support/processes.js";
 import type { BenchContext } from "./lib/context.js";
 import { benchConfig, benchEmail, benchJobData } from "./lib/email.js";
@@ -63,8 +64,6 @@ interface Row {
   processes: 1 | 2;
   runs: Measure[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function singleTarget(admin: Redis): Target {
   return { kind: "single", env: { REDIS_URL }, cpuUs: () => redisCpuUs(admin), client: () => new Redis(REDIS_URL, { maxRetriesPerRequest: null }) };

@@ -16,8 +16,9 @@
 import { performance } from "node:perf_hooks";
 import { Queue, Worker } from "bullmq";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
+import { createLogger } from "@taskgate/shared/runtime";
 import { defaultJobOptions } from "@taskgate/server";
-import { createLogger, startWorker, type MailTransport } from "@taskgate/worker";
+import { startWorker, type MailTransport } from "@taskgate/worker";
 import type { BenchContext } from "./lib/context.js";
 import { benchConfig, benchJobData } from "./lib/email.js";
 import { createNoRedisGuard, createRoundTripGuard } from "./lib/diagnosticGuards.js";

@@ -1,4 +1,5 @@
-// Copies the Lua scripts next to the compiled JS (`npm run build`): tsc copies only TypeScript.
+// Copies the Lua files (scripts and the pieces they `--- @include`, in any subfolder) next to the
+// compiled JS (`npm run build`): tsc copies only TypeScript.
 import { cpSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 

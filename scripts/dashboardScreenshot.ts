@@ -7,7 +7,7 @@
  *   npx tsx --conditions=source scripts/dashboardScreenshot.ts
  */
 import { bullPrefix, redisKeys } from "@taskgate/shared";
-import { recordBlocked } from "../server/src/rateLimit/index.js";
+import { blockedLogOptions, recordBlocked } from "../server/src/rateLimit/index.js";
 import { launchChromium } from "../test/support/browser.js";
 import { makeDeadJobs } from "../test/support/deadJobs.js";
 import { connectTestRedis } from "../test/support/redis.js";
@@ -57,7 +57,7 @@ try {
       limit: byIp ? 300 : 60,
       windowMs: 60_000,
       retryAfterMs: 1000 + ((i * 737) % 40_000),
-    });
+    }, blockedLogOptions(stack.config));
   }
 
   const browser = await launchChromium();

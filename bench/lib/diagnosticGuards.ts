@@ -10,12 +10,13 @@
  *   Redis.
  */
 import type { Cluster, Redis } from "ioredis";
-import { DEFAULT_EFFECT_LEASE_MS, DEFAULT_EFFECT_TTL_MS, type EffectGuard } from "@taskgate/worker";
+import { CONFIG_DEFAULTS, effectTtlMs } from "@taskgate/shared";
+import type { EffectGuard } from "@taskgate/worker";
 
 export function createNoRedisGuard(): EffectGuard {
   return {
-    leaseMs: DEFAULT_EFFECT_LEASE_MS,
-    ttlMs: DEFAULT_EFFECT_TTL_MS,
+    leaseMs: CONFIG_DEFAULTS.workerLockMs,
+    ttlMs: effectTtlMs(CONFIG_DEFAULTS),
     claim: () => Promise.resolve({ kind: "claimed" }),
     markDone: () => Promise.resolve(true),
     release: () => Promise.resolve(true),
@@ -35,8 +36,8 @@ export function createRoundTripGuard(connection: Redis | Cluster): EffectGuard {
       }),
     ));
   return {
-    leaseMs: DEFAULT_EFFECT_LEASE_MS,
-    ttlMs: DEFAULT_EFFECT_TTL_MS,
+    leaseMs: CONFIG_DEFAULTS.workerLockMs,
+    ttlMs: effectTtlMs(CONFIG_DEFAULTS),
     claim: async () => {
       await roundTrip();
       return { kind: "claimed" };

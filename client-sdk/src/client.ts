@@ -1,13 +1,17 @@
 /**
- * `createClient()`: the typed Taskgate client. Each method is one tRPC call over `httpLink`
- * (one HTTP request per attempt, superjson so dates arrive as `Date`), wrapped in the retry policy.
+ * `createClient()`: the typed Taskgate client. Its methods are not written by hand: one per row
+ * of the generated procedure table (procedures.generated.ts, from the server's router), each one
+ * tRPC call over `httpLink` (one HTTP request per attempt, superjson so dates arrive as `Date`),
+ * wrapped in the retry policy; idempotent procedures get an Idempotency-Key per call.
  */
-import { createTRPCClient, httpLink } from "@trpc/client";
+import { createTRPCUntypedClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import type { AppRouter } from "@taskgate/server";
 import { NonJsonResponseError, TaskgateError, toTaskgateError, withCall } from "./errors.js";
+import type { CallOptions, CreateOptions } from "./methods.js";
+import { PROCEDURES, type TaskgateClient } from "./procedures.generated.js";
 import { retryDelay, retryPolicy, sleep, type RetryKind } from "./retry.js";
-import type { CallOptions, ClientOptions, CreateOptions, TaskgateClient } from "./types.js";
+import type { ClientOptions } from "./types.js";
 
 /** What one attempt hands tRPC: the signal, and the context the `headers` callback reads. */
 interface AttemptRequest {
@@ -49,7 +53,7 @@ function newIdempotencyKey(): string {
  */
 export function createClient(options: ClientOptions): TaskgateClient {
   const policy = retryPolicy(options.retry);
-  const trpc = createTRPCClient<AppRouter>({
+  const trpc = createTRPCUntypedClient<AppRouter>({
     links: [
       httpLink({
         url: `${options.baseUrl.replace(/\/+$/, "")}/trpc`,
@@ -88,35 +92,33 @@ export function createClient(options: ClientOptions): TaskgateClient {
     }
   }
 
-  /** Job creation: one Idempotency-Key per call, reused by every retry of it. */
-  const create = <T>(path: string, send: Send<T>, callOptions: CreateOptions | undefined) =>
-    run(path, "idempotent", send, callOptions, callOptions?.idempotencyKey ?? newIdempotencyKey());
-  const query = <T>(path: string, send: Send<T>, callOptions: CallOptions | undefined) => run(path, "idempotent", send, callOptions);
-  const mutation = <T>(path: string, send: Send<T>, callOptions: CallOptions | undefined) => run(path, "unsafe", send, callOptions);
+  /** One method: idempotent procedures carry one Idempotency-Key per call, reused by every retry of it. */
+  function method(path: string, info: ProcedureInfo): AnyMethod {
+    const kind: RetryKind = info.type === "query" || info.idempotent ? "idempotent" : "unsafe";
+    const send = (input: unknown): Send<unknown> =>
+      info.type === "query" ? (request) => trpc.query(path, input, request) : (request) => trpc.mutation(path, input, request);
+    const call = (input: unknown, callOptions: CreateOptions | undefined) =>
+      run(path, kind, send(input), callOptions, info.idempotent ? (callOptions?.idempotencyKey ?? newIdempotencyKey()) : undefined);
+    return info.input ? (input, callOptions) => call(input, callOptions as CreateOptions | undefined) : (callOptions) => call(undefined, callOptions as CallOptions | undefined);
+  }
 
-  return {
-    health: {
-      get: (o) => query("health.get", (r) => trpc.health.get.query(undefined, r), o),
-    },
-    jobs: {
-      email: {
-        create: (input, o) => create("jobs.email.create", (r) => trpc.jobs.email.create.mutate(input, r), o),
-        schedule: (input, o) => create("jobs.email.schedule", (r) => trpc.jobs.email.schedule.mutate(input, r), o),
-      },
-      status: (input, o) => query("jobs.status", (r) => trpc.jobs.status.query(input, r), o),
-    },
-    deadJobs: {
-      list: (input, o) => query("deadJobs.list", (r) => trpc.deadJobs.list.query(input, r), o),
-      get: (input, o) => query("deadJobs.get", (r) => trpc.deadJobs.get.query(input, r), o),
-      retry: (input, o) => mutation("deadJobs.retry", (r) => trpc.deadJobs.retry.mutate(input, r), o),
-      retryAll: (input, o) => mutation("deadJobs.retryAll", (r) => trpc.deadJobs.retryAll.mutate(input, r), o),
-      delete: (input, o) => mutation("deadJobs.delete", (r) => trpc.deadJobs.delete.mutate(input, r), o),
-    },
-    monitoring: {
-      blocked: (input, o) => query("monitoring.blocked", (r) => trpc.monitoring.blocked.query(input, r), o),
-      queues: (o) => query("monitoring.queues", (r) => trpc.monitoring.queues.query(undefined, r), o),
-      requestMetrics: (input, o) => query("monitoring.requestMetrics", (r) => trpc.monitoring.requestMetrics.query(input, r), o),
-      blockedMetrics: (input, o) => query("monitoring.blockedMetrics", (r) => trpc.monitoring.blockedMetrics.query(input, r), o),
-    },
-  };
+  const client: Record<string, unknown> = {};
+  for (const [path, info] of Object.entries(PROCEDURES)) placeAt(client, path, method(path, info));
+  return client as unknown as TaskgateClient;
+}
+
+interface ProcedureInfo {
+  type: "query" | "mutation";
+  input: boolean;
+  idempotent: boolean;
+}
+
+type AnyMethod = (...args: unknown[]) => Promise<unknown>;
+
+/** Puts `value` at a dotted path of nested objects: `jobs.email.create`. */
+function placeAt(root: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split(".");
+  let node = root;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+  node[parts.at(-1)!] = value;
 }

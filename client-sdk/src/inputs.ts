@@ -5,11 +5,12 @@
  * a schedule has exactly one of `sendAt` or `delayMs`, and a page size is a number (REST query
  * strings are text, so the server coerces; a TypeScript caller has no reason to send "10").
  * The server's validation is unchanged: an unknown queue still answers 404, a missing body 400.
- * client.ts hands each input straight to its procedure, so it stops compiling should a narrowed
- * type ever accept what the router does not.
+ * `NarrowedInputs` says which procedure's method takes which (methods.ts); every other method
+ * takes its router input as it is. methods.ts checks at compile time that each narrowed type is
+ * assignable to its router input, so it can never accept what the router does not.
  */
 import type { QueueName } from "@taskgate/shared";
-import type { RouterInputs } from "./types.js";
+import type { RouterInputs } from "./routerTypes.js";
 
 export type { QueueName };
 
@@ -52,3 +53,16 @@ export type DeadJobsRetryAllInput = With<In["deadJobs"]["retryAll"], { queue: Qu
  * `until` a `Date`, epoch ms or an ISO 8601 string. Omit it for the newest 100 entries.
  */
 export type BlockedQueryInput = With<Exclude<In["monitoring"]["blocked"], void | undefined>, { limit?: number | undefined }> | undefined;
+
+/** The procedures whose methods take a narrowed input, by path. */
+export interface NarrowedInputs {
+  "jobs.email.create": EmailJobInput;
+  "jobs.email.schedule": ScheduleEmailJobInput;
+  "jobs.status": JobStatusInput;
+  "deadJobs.list": DeadJobsListInput;
+  "deadJobs.get": DeadJobInput;
+  "deadJobs.retry": DeadJobInput;
+  "deadJobs.retryAll": DeadJobsRetryAllInput;
+  "deadJobs.delete": DeadJobInput;
+  "monitoring.blocked": BlockedQueryInput;
+}

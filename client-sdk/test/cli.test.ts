@@ -5,9 +5,11 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@taskgate/client";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
-import { buildSdk, cleanEnv, SDK_DIR } from "./support/build.js";
-import { makeDeadJobs } from "../../test/support/deadJobs.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { buildSdk, SDK_DIR } from "./support/build.js";
+import { makeDeadJobs } from "#test-support/deadJobs.js";
+import { cleanEnv } from "#test-support/processes.js";
+import { pollUntil } from "#test-support/time.js";
 
 interface Run {
   code: number;

@@ -4,14 +4,14 @@
  * 409 in flight, 429 with Retry-After, a proxy's 503), what is not retried, cancellation, and
  * the one error class.
  */
-import { once } from "node:events";
-import { createServer, type AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { emailJobInput } from "@taskgate/shared";
 import { createAppRouter } from "@taskgate/server";
 import { fingerprint } from "../../server/src/idempotency/index.js";
 import { createClient, TaskgateError, type ClientOptions, type RetryEvent, type TaskgateClient } from "@taskgate/client";
-import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { freePort } from "#test-support/ports.js";
+import { sleep } from "#test-support/time.js";
 
 interface SeenRequest {
   procedure: string;
@@ -59,16 +59,6 @@ async function thrown(work: Promise<unknown>): Promise<TaskgateError> {
     return error as TaskgateError;
   }
   throw new Error("expected the call to fail");
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 const waitingJobs = (stack: TestStack) => stack.api.deps.queues.email.getWaitingCount();
@@ -264,7 +254,7 @@ describe("retries on 429", () => {
   afterAll(() => stack.close());
   afterEach(async () => {
     // Let the 1-per-second window empty before the next test.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await sleep(1100);
   });
 
   it("retries a rate-limited create after Retry-After and succeeds, one job per call", async () => {

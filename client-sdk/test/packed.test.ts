@@ -13,9 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../../test/support/stack.js";
-import { startTestSmtp, type TestSmtpServer } from "../../test/support/smtp.js";
-import { cleanEnv, npmPackLocked, ROOT, SDK_DIR } from "./support/build.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { cleanEnv } from "#test-support/processes.js";
+import { pollUntil } from "#test-support/time.js";
+import { npmPackLocked, ROOT, SDK_DIR } from "./support/build.js";
 import { consumerMain, consumerTsconfig, errorLines, expectedErrorLines, MISUSE_SOURCE, withoutExpectations } from "./support/consumer.js";
 import { readmeInstallInstructions, type InstallInstructions } from "./support/readme.js";
 

@@ -9,15 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { redisAnswers } from "./ensureRedis.js";
 import { freePort } from "./freePort.js";
+import { sleep } from "./sleep.js";
 
 export interface PrivateCluster {
   /** `host:port,host:port,host:port`, the form REDIS_CLUSTER_NODES takes. */
   nodes: string;
   stop(): Promise<void>;
 }
-
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function clusterState(port: number): string {
   const out = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" }).stdout ?? "";

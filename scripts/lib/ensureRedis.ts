@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { Redis } from "ioredis";
+import { sleep } from "./sleep.js";
 
 /** A Redis that answers, and how to stop it if we started it. */
 export interface EnsuredRedis {
@@ -32,8 +33,6 @@ export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boole
 function onPath(command: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The message that names both fixes when there is no Redis and none can be started. */
 export function noRedisMessage(url: string): string {

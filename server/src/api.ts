@@ -8,12 +8,12 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { assertApiConfig, createKeyLookup, type Config } from "@taskgate/shared";
-import type { ServerDeps } from "./deps.js";
-import { createApp } from "./http/app.js";
+import { createLogger } from "@taskgate/shared/runtime";
+import type { ServerDeps } from "./serverDeps.js";
+import { createApp, type AppOptions } from "./http/app.js";
 import { drainServer, trackRequests } from "./http/drain.js";
 import { createIdempotencyStore } from "./idempotency/index.js";
 import { closeQueues, openQueues } from "./jobs/queues.js";
-import { createLogger } from "./logger.js";
 import { createApiMetrics, createCounterBuffer } from "./observability/index.js";
 import { createRateLimiter } from "./rateLimit/index.js";
 import { connectRedis, type RedisClient } from "./redis/connect.js";
@@ -48,7 +48,7 @@ async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger):
 }
 
 /** Builds the dependencies of one API process. */
-export function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
+function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
   const queues = openQueues(config, redis);
   return {
     config,
@@ -76,8 +76,14 @@ export function createServerDeps(config: Config, logger: Logger, redis: RedisCli
   };
 }
 
+/** Options of `startApi`. */
+export interface StartApiOptions extends AppOptions {
+  /** Default: a pino JSON logger on stdout for the role `api`. */
+  logger?: Logger;
+}
+
 /** Starts the API on `config.port` (0 = any free port). */
-export async function startApi(config: Config, options: { logger?: Logger } = {}): Promise<RunningApi> {
+export async function startApi(config: Config, options: StartApiOptions = {}): Promise<RunningApi> {
   assertApiConfig(config);
   const logger = options.logger ?? createLogger(config, "api");
   if (!config.apiKeys) logger.warn("API_KEYS is not set: open mode, every path is open and only ip/global rate limits apply");
@@ -86,7 +92,7 @@ export async function startApi(config: Config, options: { logger?: Logger } = {}
   await waitReady(redis, 5000, logger);
   const deps = createServerDeps(config, logger, redis);
   for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
-  const app = createApp(deps, createAppRouter(deps));
+  const app = createApp(deps, createAppRouter(deps), { dashboardBuildDir: options.dashboardBuildDir });
   const server = createServer(
     {
       // A request whose headers and body have not all arrived by then is cut with 408, so a

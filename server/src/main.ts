@@ -3,9 +3,8 @@
  */
 import { ConfigError } from "@taskgate/shared";
 import { loadConfig } from "@taskgate/shared/load-config";
+import { createLogger, exitOnSignals } from "@taskgate/shared/runtime";
 import { startApi } from "./api.js";
-import { createLogger } from "./logger.js";
-import { exitOnSignals } from "./signals.js";
 
 try {
   const config = loadConfig();

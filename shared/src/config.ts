@@ -3,7 +3,7 @@
  * with defaults that serve a developer on one machine. Pure: `loadConfig` does the reading.
  */
 import { z } from "zod";
-import { DEFAULT_RATE_LIMIT_RULES, rateLimitRules, type RateLimitRule } from "./schemas/rateLimit.js";
+import { DEFAULT_RATE_LIMIT_RULES, rateLimitRules } from "./schemas/rateLimit.js";
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce
@@ -81,145 +81,128 @@ export interface ClusterNode {
   port: number;
 }
 
-/** Every variable, with its default. Names carry units. */
-export const configSchema = z.object({
-  /** `production` refuses open mode. */
-  NODE_ENV: z.string().default("development"),
-  /** API port; default 3000. */
-  PORT: int(0, 65535).default(3000),
-  /** API listen address; default 127.0.0.1. */
-  HOST: z.string().min(1).default("127.0.0.1"),
-  /** Redis URL; default redis://127.0.0.1:6379. */
-  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
-  /** Comma-separated host:port cluster seeds; when set, Redis Cluster is used. */
-  REDIS_CLUSTER_NODES: clusterNodes.optional(),
-  /** How long one Redis command on the request path may take before it counts as failed, in ms; default 1000. */
-  REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
-  /** Prefix of every Redis key; default `tg`. */
-  KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { error: "1-32 letters, digits, '_' or '-'" }).default("tg"),
-  /** JSON array of API keys; unset = open mode. */
-  API_KEYS: json(z.array(apiKeyEntry).min(1)).optional(),
-  /** Express trust-proxy setting; default false. */
-  TRUST_PROXY: trustProxy.default(false),
-  /** Inline JSON rate-limit rules; default built-in rules. */
-  RATE_LIMIT_RULES: json(rateLimitRules).optional(),
-  /** Path of a JSON file of rules (read by `loadConfig`). */
-  RATE_LIMIT_RULES_FILE: z.string().optional(),
-  /** What the limiter does when Redis does not answer: `open` admits, `closed` answers 503; default open. */
-  RATE_LIMIT_FAIL_MODE: z.enum(["open", "closed"]).default("open"),
-  /** How long a finished idempotency record is kept, in ms; default 24 h. */
-  IDEMPOTENCY_TTL_MS: int(1000).default(86_400_000),
-  /** How long an in-flight idempotency claim holds before another request may take it, in ms; default 30 s. */
-  IDEMPOTENCY_LEASE_MS: int(100).default(30_000),
-  /** Most entries in the blocked-request log; default 10 000. */
-  BLOCKED_LOG_MAX: int(1).default(10_000),
-  /** Count every request in the Redis time buckets and Prometheus (`true` or `false`); default true. `false` removes that per-request cost (one pipelined Redis call). */
-  METRICS_ENABLED: bool.default(true),
-  /** Serve the admin dashboard at `/admin` (`true` or `false`); default true. The page is static; its data still needs an admin key. */
-  DASHBOARD_ENABLED: bool.default(true),
-  /** How long a per-minute counter bucket is kept after it ends, in ms; default 48 h. */
-  METRICS_MINUTE_RETENTION_MS: int(60_000).default(48 * 3_600_000),
-  /** How long a per-hour counter bucket is kept after it ends, in ms; default 30 days. */
-  METRICS_HOUR_RETENTION_MS: int(3_600_000).default(30 * 86_400_000),
-  /** How often an API process writes its request counts to Redis, in ms; default 1000. Counts are summed in memory in between, so the Redis cost does not grow with traffic. */
-  METRICS_FLUSH_MS: int(10, 60_000).default(1000),
-  /** SMTP URL (`smtp://user:pass@host:port` or `smtps://`); unset = dev outbox. */
-  SMTP_URL: z
-    .string()
-    .regex(/^smtps?:\/\/.+/, { error: "must be an smtp:// or smtps:// URL" })
-    .refine(parsesAsUrl, { error: "is not a valid URL (smtp://[user:password@]host[:port], the port a number)" })
-    .optional(),
-  /** Default sender; default `Taskgate <no-reply@localhost>`. */
-  MAIL_FROM: z.string().min(3).default("Taskgate <no-reply@localhost>"),
-  /** Dev outbox folder; default `.data/outbox`. */
-  OUTBOX_DIR: z.string().min(1).default(".data/outbox"),
-  /** Port of the worker's own Prometheus `/metrics` (job outcomes and durations), on `HOST`; unset = not served, 0 = any free port. */
-  WORKER_METRICS_PORT: int(0, 65535).optional(),
-  /** Jobs one worker process runs at once; default 10. */
-  WORKER_CONCURRENCY: int(1, 1000).default(10),
-  /** Attempts per job; default 5. */
-  JOB_ATTEMPTS: int(1, 100).default(5),
-  /** Base of exponential backoff with jitter, in ms; default 1000. */
-  JOB_BACKOFF_MS: int(0).default(1000),
-  /** Longest one attempt may run before it is aborted and counted as failed, in ms; default 60 000. */
-  JOB_TIMEOUT_MS: int(100).default(60_000),
-  /** BullMQ job lock, and the execution guard's lease, in ms; default 30 000. A dead worker's jobs are picked up within about lock + stalled interval. */
-  WORKER_LOCK_MS: int(1000).default(30_000),
-  /** How often workers look for stalled jobs (whose worker died), in ms; default 15 000. */
-  WORKER_STALLED_INTERVAL_MS: int(500).default(15_000),
-  /** Times a job may stall before it goes dead instead of running again; default 2. */
-  WORKER_MAX_STALLED_COUNT: int(0, 100).default(2),
-  /** Completed jobs are kept this long, in ms; default 7 days (covers the idempotency TTL). */
-  JOB_KEEP_COMPLETED_MS: int(0).default(7 * 86_400_000),
-  /** At most this many completed jobs per queue are kept; default 100 000. */
-  JOB_KEEP_COMPLETED_COUNT: int(0).default(100_000),
-  /** Dead jobs are kept this long, in ms; default 30 days. */
-  JOB_KEEP_DEAD_MS: int(0).default(30 * 86_400_000),
-  /** At most this many dead jobs per queue are kept; default 100 000. */
-  JOB_KEEP_DEAD_COUNT: int(0).default(100_000),
-  /** Most calls one tRPC batch request may carry; a larger batch is a 400 before any call runs; default 10. */
-  TRPC_MAX_BATCH: int(1, 1000).default(10),
-  /** A request whose headers and body have not fully arrived by then is cut with 408, in ms; default 30 000. Bounds slow-trickle clients. */
-  HTTP_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
-  /** How long a SIGTERM drain may take, in ms; default 10 000. */
-  SHUTDOWN_TIMEOUT_MS: int(0).default(10_000),
-  /** pino level; default info. */
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
-
-/** The validated configuration, in the shape the code uses. */
-export interface Config {
-  nodeEnv: string;
-  port: number;
-  host: string;
-  redisUrl: string;
-  /** Cluster seeds from REDIS_CLUSTER_NODES; undefined = a single Redis at redisUrl. */
-  redisClusterNodes: ClusterNode[] | undefined;
-  redisCommandTimeoutMs: number;
-  keyPrefix: string;
-  /** Undefined = open mode. */
-  apiKeys: ApiKeyEntry[] | undefined;
-  trustProxy: boolean | number | string;
-  rateLimitRules: RateLimitRule[];
-  rateLimitFailMode: "open" | "closed";
-  idempotencyTtlMs: number;
-  idempotencyLeaseMs: number;
-  blockedLogMax: number;
-  /** Whether requests are counted (Redis buckets, Prometheus). */
-  metricsEnabled: boolean;
-  /** Whether `/admin` serves the dashboard. */
-  dashboardEnabled: boolean;
-  /** Retention of per-minute counter buckets after they end, in ms. */
-  metricsMinuteRetentionMs: number;
-  /** Retention of per-hour counter buckets after they end, in ms. */
-  metricsHourRetentionMs: number;
-  metricsFlushMs: number;
-  /** Port of the worker's `/metrics`; undefined = not served. */
-  workerMetricsPort: number | undefined;
-  smtpUrl: string | undefined;
-  mailFrom: string;
-  outboxDir: string;
-  workerConcurrency: number;
-  jobAttempts: number;
-  jobBackoffMs: number;
-  jobTimeoutMs: number;
-  workerLockMs: number;
-  workerStalledIntervalMs: number;
-  workerMaxStalledCount: number;
-  jobKeepCompletedMs: number;
-  jobKeepCompletedCount: number;
-  jobKeepDeadMs: number;
-  jobKeepDeadCount: number;
-  /** Most calls in one tRPC batch. */
-  trpcMaxBatch: number;
-  /** Deadline for a request's headers and body to arrive, in ms. */
-  httpRequestTimeoutMs: number;
-  shutdownTimeoutMs: number;
-  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+/** One row of the configuration table: the variable's name in the environment and how it is parsed. */
+export interface ConfigVariable {
+  /** The environment variable, units in the name (`…_MS`). */
+  readonly env: string;
+  /** Validates the raw string (unset and empty arrive as undefined) and gives the value; holds the default. */
+  readonly schema: z.ZodType<unknown, string | undefined>;
 }
 
 /**
- * The API refuses open mode in production (API.md §3); workers serve no requests and may run
+ * Every variable Taskgate reads, keyed by its name in `Config`, in the order a start-up error
+ * lists them. The one place a variable, its rule and its default are written: the env schema,
+ * `Config` and `CONFIG_DEFAULTS` all come from this table. Names carry units.
+ */
+export const CONFIG_VARIABLES = {
+  /** Deployment mode (`NODE_ENV`); default `development`. `production` makes the API refuse open mode. */
+  nodeEnv: { env: "NODE_ENV", schema: z.string().default("development") },
+  /** API port (`PORT`), 0-65535, 0 = any free port; default 3000. */
+  port: { env: "PORT", schema: int(0, 65535).default(3000) },
+  /** Listen address of the API and of the worker's `/metrics` (`HOST`); default `127.0.0.1`. */
+  host: { env: "HOST", schema: z.string().min(1).default("127.0.0.1") },
+  /** Redis URL (`REDIS_URL`, `redis://` or `rediss://`); default `redis://127.0.0.1:6379`. */
+  redisUrl: { env: "REDIS_URL", schema: redisUrl.default("redis://127.0.0.1:6379") },
+  /** Redis Cluster seeds from comma-separated `host:port` (`REDIS_CLUSTER_NODES`); default unset = a single Redis at `redisUrl`. */
+  redisClusterNodes: { env: "REDIS_CLUSTER_NODES", schema: clusterNodes.optional() },
+  /** How long one Redis command on the request path may take before it counts as failed (`REDIS_COMMAND_TIMEOUT_MS`), in ms, 50-60 000; default 1000. */
+  redisCommandTimeoutMs: { env: "REDIS_COMMAND_TIMEOUT_MS", schema: int(50, 60_000).default(1000) },
+  /** Prefix of every Redis key, queues included (`KEY_PREFIX`), 1-32 of `[A-Za-z0-9_-]`; default `tg`. */
+  keyPrefix: { env: "KEY_PREFIX", schema: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, { error: "1-32 letters, digits, '_' or '-'" }).default("tg") },
+  /** API keys, a JSON array of `{ key, userId, tier?, admin? }` (`API_KEYS`, a secret); default unset = open mode. */
+  apiKeys: { env: "API_KEYS", schema: json(z.array(apiKeyEntry).min(1)).optional() },
+  /** Express trust-proxy setting (`TRUST_PROXY`): `true`/`false`, a hop count, or addresses; default false. */
+  trustProxy: { env: "TRUST_PROXY", schema: trustProxy.default(false) },
+  /** Rate-limit rules, a JSON array inline (`RATE_LIMIT_RULES`) or the text of `RATE_LIMIT_RULES_FILE`; default the built-in `DEFAULT_RATE_LIMIT_RULES`. */
+  rateLimitRules: { env: "RATE_LIMIT_RULES", schema: json(rateLimitRules).default(() => rateLimitRules.parse(DEFAULT_RATE_LIMIT_RULES)) },
+  /** Path of a JSON file of rules (`RATE_LIMIT_RULES_FILE`), read by `loadConfig`; default unset. Inline `RATE_LIMIT_RULES` wins. */
+  rateLimitRulesFile: { env: "RATE_LIMIT_RULES_FILE", schema: z.string().optional() },
+  /** What the limiter does when Redis does not answer (`RATE_LIMIT_FAIL_MODE`): `open` admits, `closed` answers 503; default `open`. */
+  rateLimitFailMode: { env: "RATE_LIMIT_FAIL_MODE", schema: z.enum(["open", "closed"]).default("open") },
+  /** How long a finished idempotency record is kept (`IDEMPOTENCY_TTL_MS`), in ms, at least 1000; default 86 400 000 (24 h). */
+  idempotencyTtlMs: { env: "IDEMPOTENCY_TTL_MS", schema: int(1000).default(86_400_000) },
+  /** How long an in-flight idempotency claim holds before another request may take it (`IDEMPOTENCY_LEASE_MS`), in ms, at least 100; default 30 000. */
+  idempotencyLeaseMs: { env: "IDEMPOTENCY_LEASE_MS", schema: int(100).default(30_000) },
+  /** Most entries in the blocked-request log (`BLOCKED_LOG_MAX`), in entries, at least 1; default 10 000. */
+  blockedLogMax: { env: "BLOCKED_LOG_MAX", schema: int(1).default(10_000) },
+  /** Whether every request is counted in the Redis time buckets and Prometheus (`METRICS_ENABLED`, true/false/1/0); default true. `false` removes that per-request cost (one pipelined Redis call). */
+  metricsEnabled: { env: "METRICS_ENABLED", schema: bool.default(true) },
+  /** Whether `/admin` serves the dashboard (`DASHBOARD_ENABLED`, true/false/1/0); default true. The page is static; its data still needs an admin key. */
+  dashboardEnabled: { env: "DASHBOARD_ENABLED", schema: bool.default(true) },
+  /** How long a per-minute counter bucket is kept after it ends (`METRICS_MINUTE_RETENTION_MS`), in ms, at least 60 000; default 172 800 000 (48 h). */
+  metricsMinuteRetentionMs: { env: "METRICS_MINUTE_RETENTION_MS", schema: int(60_000).default(48 * 3_600_000) },
+  /** How long a per-hour counter bucket is kept after it ends (`METRICS_HOUR_RETENTION_MS`), in ms, at least 3 600 000; default 2 592 000 000 (30 days). */
+  metricsHourRetentionMs: { env: "METRICS_HOUR_RETENTION_MS", schema: int(3_600_000).default(30 * 86_400_000) },
+  /** How often an API process writes its request counts to Redis (`METRICS_FLUSH_MS`), in ms, 10-60 000; default 1000. Counts are summed in memory in between, so the Redis cost does not grow with traffic. */
+  metricsFlushMs: { env: "METRICS_FLUSH_MS", schema: int(10, 60_000).default(1000) },
+  /** SMTP URL (`SMTP_URL`, `smtp://user:pass@host:port` or `smtps://`); default unset = the dev outbox. */
+  smtpUrl: {
+    env: "SMTP_URL",
+    schema: z
+      .string()
+      .regex(/^smtps?:\/\/.+/, { error: "must be an smtp:// or smtps:// URL" })
+      .refine(parsesAsUrl, { error: "is not a valid URL (smtp://[user:password@]host[:port], the port a number)" })
+      .optional(),
+  },
+  /** Default sender (`MAIL_FROM`), at least 3 characters; default `Taskgate <no-reply@localhost>`. Its domain is used in Message-IDs. */
+  mailFrom: { env: "MAIL_FROM", schema: z.string().min(3).default("Taskgate <no-reply@localhost>") },
+  /** Folder the dev outbox writes `.eml` files to (`OUTBOX_DIR`); default `.data/outbox`. */
+  outboxDir: { env: "OUTBOX_DIR", schema: z.string().min(1).default(".data/outbox") },
+  /** Port of the worker's own Prometheus `/metrics` on `HOST` (`WORKER_METRICS_PORT`), 0-65535, 0 = any free port; default unset = not served. */
+  workerMetricsPort: { env: "WORKER_METRICS_PORT", schema: int(0, 65535).optional() },
+  /** Jobs one worker process runs at once (`WORKER_CONCURRENCY`), 1-1000; default 10. */
+  workerConcurrency: { env: "WORKER_CONCURRENCY", schema: int(1, 1000).default(10) },
+  /** Attempts per job (`JOB_ATTEMPTS`), 1-100; default 5. */
+  jobAttempts: { env: "JOB_ATTEMPTS", schema: int(1, 100).default(5) },
+  /** Base of exponential backoff with jitter (`JOB_BACKOFF_MS`), in ms, at least 0; default 1000. */
+  jobBackoffMs: { env: "JOB_BACKOFF_MS", schema: int(0).default(1000) },
+  /** Longest one attempt may run before it is aborted and counted as failed (`JOB_TIMEOUT_MS`), in ms, at least 100; default 60 000. */
+  jobTimeoutMs: { env: "JOB_TIMEOUT_MS", schema: int(100).default(60_000) },
+  /** BullMQ job lock, and the execution guard's lease (`WORKER_LOCK_MS`), in ms, at least 1000; default 30 000. A dead worker's jobs are picked up within about lock + stalled interval. */
+  workerLockMs: { env: "WORKER_LOCK_MS", schema: int(1000).default(30_000) },
+  /** How often workers look for stalled jobs, whose worker died (`WORKER_STALLED_INTERVAL_MS`), in ms, at least 500; default 15 000. */
+  workerStalledIntervalMs: { env: "WORKER_STALLED_INTERVAL_MS", schema: int(500).default(15_000) },
+  /** Times a job may stall before it goes dead instead of running again (`WORKER_MAX_STALLED_COUNT`), 0-100; default 2. */
+  workerMaxStalledCount: { env: "WORKER_MAX_STALLED_COUNT", schema: int(0, 100).default(2) },
+  /** How long completed jobs are kept (`JOB_KEEP_COMPLETED_MS`), in ms, at least 0; default 604 800 000 (7 days, covers the idempotency TTL). */
+  jobKeepCompletedMs: { env: "JOB_KEEP_COMPLETED_MS", schema: int(0).default(7 * 86_400_000) },
+  /** Most completed jobs kept per queue (`JOB_KEEP_COMPLETED_COUNT`), in jobs, at least 0; default 100 000. */
+  jobKeepCompletedCount: { env: "JOB_KEEP_COMPLETED_COUNT", schema: int(0).default(100_000) },
+  /** How long dead jobs are kept (`JOB_KEEP_DEAD_MS`), in ms, at least 0; default 2 592 000 000 (30 days). */
+  jobKeepDeadMs: { env: "JOB_KEEP_DEAD_MS", schema: int(0).default(30 * 86_400_000) },
+  /** Most dead jobs kept per queue (`JOB_KEEP_DEAD_COUNT`), in jobs, at least 0; default 100 000. */
+  jobKeepDeadCount: { env: "JOB_KEEP_DEAD_COUNT", schema: int(0).default(100_000) },
+  /** Most calls one tRPC batch request may carry (`TRPC_MAX_BATCH`), in calls, 1-1000; default 10. A larger batch is a 400 before any call runs. */
+  trpcMaxBatch: { env: "TRPC_MAX_BATCH", schema: int(1, 1000).default(10) },
+  /** Deadline for a request's headers and body to arrive before it is cut with 408 (`HTTP_REQUEST_TIMEOUT_MS`), in ms, 1000-3 600 000; default 30 000. Bounds slow-trickle clients. */
+  httpRequestTimeoutMs: { env: "HTTP_REQUEST_TIMEOUT_MS", schema: int(1000, 3_600_000).default(30_000) },
+  /** How long a SIGTERM drain may take (`SHUTDOWN_TIMEOUT_MS`), in ms, at least 0; default 10 000. */
+  shutdownTimeoutMs: { env: "SHUTDOWN_TIMEOUT_MS", schema: int(0).default(10_000) },
+  /** pino level (`LOG_LEVEL`): fatal, error, warn, info, debug, trace or silent; default `info`. */
+  logLevel: { env: "LOG_LEVEL", schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") },
+} as const satisfies Record<string, ConfigVariable>;
+
+type Variables = typeof CONFIG_VARIABLES;
+
+/** The validated configuration, in the shape the code uses: one key per row of `CONFIG_VARIABLES` (its TSDoc there). */
+export type Config = { -readonly [K in keyof Variables]: z.output<Variables[K]["schema"]> };
+
+/** The schema over the environment, keyed by variable name: each row's schema under its `env`. */
+export const configSchema = z.object(
+  Object.fromEntries(Object.values(CONFIG_VARIABLES).map((row) => [row.env, row.schema])) as { [K in keyof Variables as Variables[K]["env"]]: Variables[K]["schema"] },
+);
+
+/**
+ * How long the worker keeps a job's effect record (the execution guard's TTL), in ms: the longer
+ * of `jobKeepCompletedMs` and `jobKeepDeadMs`; by default 30 days. Not a variable of its own:
+ * a completed job re-run or a dead job retried must still find its record, or it sends again.
+ */
+export function effectTtlMs(config: Pick<Config, "jobKeepCompletedMs" | "jobKeepDeadMs">): number {
+  return Math.max(config.jobKeepCompletedMs, config.jobKeepDeadMs);
+}
+
+/**
+ * The API refuses open mode in production (docs/OPERATIONS.md "Security"); workers serve no requests and may run
  * without API_KEYS. Throws a ConfigError naming the fix.
  */
 export function assertApiConfig(config: Pick<Config, "apiKeys" | "nodeEnv">): void {
@@ -270,45 +253,9 @@ export function parseConfig(env: Env, rulesFileText?: string): Config {
     }
     throw new ConfigError([...lines.values()].join("\n"));
   }
-  const e = result.data;
-  return {
-    nodeEnv: e.NODE_ENV,
-    port: e.PORT,
-    host: e.HOST,
-    redisUrl: e.REDIS_URL,
-    redisClusterNodes: e.REDIS_CLUSTER_NODES,
-    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
-    keyPrefix: e.KEY_PREFIX,
-    apiKeys: e.API_KEYS,
-    trustProxy: e.TRUST_PROXY,
-    rateLimitRules: e.RATE_LIMIT_RULES ?? rateLimitRules.parse(DEFAULT_RATE_LIMIT_RULES),
-    rateLimitFailMode: e.RATE_LIMIT_FAIL_MODE,
-    idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
-    idempotencyLeaseMs: e.IDEMPOTENCY_LEASE_MS,
-    blockedLogMax: e.BLOCKED_LOG_MAX,
-    metricsEnabled: e.METRICS_ENABLED,
-    dashboardEnabled: e.DASHBOARD_ENABLED,
-    metricsMinuteRetentionMs: e.METRICS_MINUTE_RETENTION_MS,
-    metricsHourRetentionMs: e.METRICS_HOUR_RETENTION_MS,
-    metricsFlushMs: e.METRICS_FLUSH_MS,
-    workerMetricsPort: e.WORKER_METRICS_PORT,
-    smtpUrl: e.SMTP_URL,
-    mailFrom: e.MAIL_FROM,
-    outboxDir: e.OUTBOX_DIR,
-    workerConcurrency: e.WORKER_CONCURRENCY,
-    jobAttempts: e.JOB_ATTEMPTS,
-    jobBackoffMs: e.JOB_BACKOFF_MS,
-    jobTimeoutMs: e.JOB_TIMEOUT_MS,
-    workerLockMs: e.WORKER_LOCK_MS,
-    workerStalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
-    workerMaxStalledCount: e.WORKER_MAX_STALLED_COUNT,
-    jobKeepCompletedMs: e.JOB_KEEP_COMPLETED_MS,
-    jobKeepCompletedCount: e.JOB_KEEP_COMPLETED_COUNT,
-    jobKeepDeadMs: e.JOB_KEEP_DEAD_MS,
-    jobKeepDeadCount: e.JOB_KEEP_DEAD_COUNT,
-    trpcMaxBatch: e.TRPC_MAX_BATCH,
-    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    logLevel: e.LOG_LEVEL,
-  };
+  const values = result.data as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(CONFIG_VARIABLES).map(([key, row]) => [key, values[row.env]])) as Config;
 }
+
+/** Every value an empty environment gives (unset optional variables are undefined): the defaults, for callers and tests that need one. */
+export const CONFIG_DEFAULTS: Readonly<Config> = Object.freeze(parseConfig({}));

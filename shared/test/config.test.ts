@@ -3,7 +3,33 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "@taskgate/shared/load-config";
-import { assertApiConfig, ConfigError, parseConfig } from "@taskgate/shared";
+import { assertApiConfig, CONFIG_DEFAULTS, CONFIG_VARIABLES, ConfigError, configSchema, effectTtlMs, parseConfig } from "@taskgate/shared";
+
+describe("the configuration table", () => {
+  it("gives each variable one env name and one config key, and the env schema exactly those names", () => {
+    const envNames = Object.values(CONFIG_VARIABLES).map((row) => row.env);
+    expect(new Set(envNames).size).toBe(envNames.length);
+    expect(Object.keys(configSchema.shape)).toEqual(envNames);
+    expect(Object.keys(parseConfig({}))).toEqual(Object.keys(CONFIG_VARIABLES));
+  });
+
+  it("exports the defaults an empty environment gives", () => {
+    expect(CONFIG_DEFAULTS).toEqual(parseConfig({}));
+    expect(Object.isFrozen(CONFIG_DEFAULTS)).toBe(true);
+    expect(CONFIG_DEFAULTS.redisCommandTimeoutMs).toBe(1000);
+    expect(CONFIG_DEFAULTS.idempotencyLeaseMs).toBe(30_000);
+    expect(CONFIG_DEFAULTS.blockedLogMax).toBe(10_000);
+    expect(CONFIG_DEFAULTS.workerLockMs).toBe(30_000);
+    expect(CONFIG_DEFAULTS.metricsMinuteRetentionMs).toBe(48 * 3_600_000);
+    expect(CONFIG_DEFAULTS.metricsHourRetentionMs).toBe(30 * 86_400_000);
+    expect(CONFIG_DEFAULTS.redisClusterNodes).toBeUndefined();
+  });
+
+  it("keeps effect records as long as the longer job retention: 30 days by default", () => {
+    expect(effectTtlMs(CONFIG_DEFAULTS)).toBe(30 * 86_400_000);
+    expect(effectTtlMs(parseConfig({ JOB_KEEP_COMPLETED_MS: "3600000", JOB_KEEP_DEAD_MS: "60000" }))).toBe(3_600_000);
+  });
+});
 
 describe("parseConfig", () => {
   it("gives the documented defaults for an empty environment", () => {
@@ -32,6 +58,24 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ PORT: "abc", JOB_ATTEMPTS: "0", LOG_LEVEL: "loud" })).toThrow(
       /^Invalid PORT = "abc": .*\nInvalid JOB_ATTEMPTS = "0": must be at least 1\nInvalid LOG_LEVEL = "loud": /,
     );
+  });
+
+  it("names bad variables of every kind in one message, a secret's without its value", () => {
+    const adminKey = "admin-secret-0123456789";
+    let message = "";
+    try {
+      parseConfig({ API_KEYS: `[{"key":"${adminKey}"`, REDIS_URL: "redis://:pw-secret@h:x", METRICS_ENABLED: "yes", PORT: "3000" });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message.split("\n")).toEqual([
+      'Invalid REDIS_URL = "redis://:***@h:x": is not a valid URL (redis://[user:password@]host[:port][/db], the port a number)',
+      "Invalid API_KEYS: is not valid JSON",
+      'Invalid METRICS_ENABLED = "yes": must be true or false',
+    ]);
+    expect(message).not.toContain(adminKey);
+    expect(message).not.toContain("pw-secret");
   });
 
   it("never shows a secret in a start-up error: API_KEYS not at all, a URL's password masked", () => {

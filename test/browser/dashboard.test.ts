@@ -8,9 +8,10 @@
 import { mkdirSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../support/browser.js";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
+import { launchChromium } from "#test-support/browser.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 const ARTIFACTS = ".artifacts";
 /** Each user may submit one email a minute: the second one of user B is blocked. */

@@ -5,11 +5,11 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { recordBlocked } from "../../server/src/rateLimit/index.js";
-import { launchChromium } from "../support/browser.js";
-import { makeDeadJobs } from "../support/deadJobs.js";
-import { connectTestRedis } from "../support/redis.js";
-import { ADMIN, API_KEYS_JSON, startStack, type TestStack } from "../support/stack.js";
+import { blockedLogOptions, recordBlocked } from "../../server/src/rateLimit/index.js";
+import { launchChromium } from "#test-support/browser.js";
+import { makeDeadJobs } from "#test-support/deadJobs.js";
+import { connectTestRedis } from "#test-support/redis.js";
+import { ADMIN, API_KEYS_JSON, startStack, type TestStack } from "#test-support/stack.js";
 
 const DEAD_JOBS = 1000;
 const BLOCKED_ENTRIES = 10_000;
@@ -26,7 +26,7 @@ beforeAll(async () => {
     for (let start = 0; start < BLOCKED_ENTRIES; start += 500) {
       await Promise.all(
         Array.from({ length: 500 }, (_, i) =>
-          recordBlocked(redis, stack.prefix, { at: Date.now(), requestId: `bulk-${start + i}`, ip: "10.0.0.9", userId: "flood", route: "POST /jobs/email", rule: "email-per-user", limit: 60, windowMs: 60_000, retryAfterMs: 1000 }),
+          recordBlocked(redis, stack.prefix, { at: Date.now(), requestId: `bulk-${start + i}`, ip: "10.0.0.9", userId: "flood", route: "POST /jobs/email", rule: "email-per-user", limit: 60, windowMs: 60_000, retryAfterMs: 1000 }, blockedLogOptions(stack.config)),
         ),
       );
     }

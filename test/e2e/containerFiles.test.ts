@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { REPO_ROOT } from "../support/buildLock.js";
+import { REPO_ROOT } from "#test-support/buildLock.js";
 
 const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
 interface ComposeService {

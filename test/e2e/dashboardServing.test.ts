@@ -9,7 +9,8 @@ import express from "express";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mountDashboard } from "../../server/src/dashboard/mountDashboard.js";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -5,10 +5,11 @@
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
-import { makeDeadJobs } from "../support/deadJobs.js";
-import { testConnection, type TestRedis } from "../support/redis.js";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { makeDeadJobs } from "#test-support/deadJobs.js";
+import { testConnection, type TestRedis } from "#test-support/redis.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 interface Attempt {
   at: string;

@@ -2,15 +2,16 @@ import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "@taskgate/server";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 let smtp: TestSmtpServer;
 let stack: TestStack;
 
 beforeAll(async () => {
   // A slow server (300 ms per message) so a status poll can see the job while it is active.
-  smtp = await startTestSmtp({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 300)) });
+  smtp = await startTestSmtp({ onMessage: () => sleep(300).then(() => undefined) });
   stack = await startStack({ env: { SMTP_URL: smtp.url, API_KEYS: API_KEYS_JSON, MAIL_FROM: "Taskgate <no-reply@taskgate.test>" } });
 });
 afterAll(async () => {

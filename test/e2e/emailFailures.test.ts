@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startTestSmtp, type SmtpReply, type TestSmtpServer } from "../support/smtp.js";
-import { pollUntil, startStack, type TestStack } from "../support/stack.js";
+import { startTestSmtp, type SmtpReply, type TestSmtpServer } from "#test-support/smtp.js";
+import { startStack, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 interface Status {
   state: string;

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeFailure, publicFailedReason } from "../../server/src/jobs/jobStatus.js";
 import { JobTimeoutError } from "../../worker/src/email/processor.js";
 import { classifyFailure } from "../../worker/src/email/classify.js";
-import { freePort } from "../support/processes.js";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { freePort } from "#test-support/ports.js";
+import { pollUntil } from "#test-support/time.js";
 
 /** Hosts, ports, paths and socket error codes: none may reach the creator. */
 const DETAIL = /\d+\.\d+\.\d+\.\d+|:\d{2,5}|ECONN|\//;

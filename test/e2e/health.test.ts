@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startStack, type TestStack } from "../support/stack.js";
+import { startStack, type TestStack } from "#test-support/stack.js";
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -24,7 +24,7 @@ async function expectProblem(res: Response, status: number, code: string) {
   return problem;
 }
 
-describe("request validation (API.md §6)", () => {
+describe("request validation", () => {
   it.each([
     ["no recipient", { subject: "s", text: "t" }, ["to"]],
     ["a bad address", { ...valid, to: "not-an-email" }, ["to"]],
@@ -95,7 +95,7 @@ describe("request validation (API.md §6)", () => {
   });
 });
 
-describe("identity and access (API.md §3)", () => {
+describe("identity and access", () => {
   it("answers 401 with WWW-Authenticate when the key is missing or unknown", async () => {
     const missing = await stack.request("POST", "/jobs/email", { body: valid });
     await expectProblem(missing, 401, "UNAUTHORIZED");

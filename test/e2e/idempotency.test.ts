@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { commandsSent, keysMatching } from "../support/redis.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { commandsSent, keysMatching } from "#test-support/redis.js";
 import { idempotencyRecordKey } from "../../server/src/idempotency/index.js";
-import { API_KEYS_JSON, pollUntil, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
+import { API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 let smtp: TestSmtpServer;
 let stack: TestStack;
@@ -32,7 +33,7 @@ async function jobCount(): Promise<number> {
 
 const delivered = (subject: string) => smtp.received.filter((m) => m.parsed.subject === subject).length;
 
-describe("Idempotency-Key (API.md §5)", () => {
+describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
   it("answers the same key twice with one job and one mail, the second a replay with Idempotent-Replayed", async () => {
     const key = fresh("twice");
     const subject = fresh("subject");
@@ -45,7 +46,7 @@ describe("Idempotency-Key (API.md §5)", () => {
     expect(first.headers.get("idempotent-replayed")).toBeNull();
     expect(await second.json()).toEqual(firstBody);
     await pollUntil(async () => delivered(subject), (n) => n >= 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(delivered(subject)).toBe(1);
   });
 
@@ -65,7 +66,7 @@ describe("Idempotency-Key (API.md §5)", () => {
     }
     expect((await jobCount()) - before).toBe(1);
     await pollUntil(async () => delivered(subject), (n) => n >= 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(delivered(subject)).toBe(1);
   });
 

@@ -4,8 +4,9 @@
  * read back from a real SMTP server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { API_KEYS_JSON, pollUntil, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 let smtp: TestSmtpServer;
 let stack: TestStack;

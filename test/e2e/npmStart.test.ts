@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { dashboardBuildIsStale } from "../../scripts/lib/dashboardBuild.js";
 import { ensureRedis, noRedisMessage, redisAnswers } from "../../scripts/lib/ensureRedis.js";
-import { descendantsOf, exitWithin, freePort, isAlive, portIsFree, spawnEntry, spawnNpmScript, waitForHttp, type RunningProcess } from "../support/processes.js";
-import { pollUntil } from "../support/stack.js";
+import { descendantsOf, exitWithin, isAlive, spawnEntry, spawnNpmScript, waitForHttp, type RunningProcess } from "#test-support/processes.js";
+import { freePort, portIsFree } from "#test-support/ports.js";
+import { pollUntil } from "#test-support/time.js";
 
 let cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {

@@ -4,9 +4,10 @@ import { pino } from "pino";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppRouter } from "@taskgate/server";
-import { connectTestRedis, keysMatching, randomPrefix } from "../support/redis.js";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { ADMIN, API_KEYS_JSON, pollUntil, startStack, USER_A, USER_B, type TestStack } from "../support/stack.js";
+import { connectTestRedis, keysMatching, randomPrefix } from "#test-support/redis.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 const EMAIL_ROUTE = "POST /jobs/email";
 const STATUS_ROUTE = "GET /jobs/status/:queue/:jobId";

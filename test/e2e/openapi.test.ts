@@ -6,12 +6,14 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { REST_ALIASES, routeName } from "@taskgate/server";
-import { OPERATION_DOCS } from "../../server/src/openapi/operations.js";
+import { restAliasesOf, routeName, routerShape } from "@taskgate/server";
 import { PLAIN_OPERATIONS } from "../../server/src/openapi/plainOperations.js";
-import { API_KEYS_JSON, ADMIN, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { API_KEYS_JSON, ADMIN, startStack, USER_A, type TestStack } from "#test-support/stack.js";
 
 type Json = Record<string, unknown>;
+
+/** The REST aliases, as the procedures declare them. */
+const REST_ALIASES = restAliasesOf(routerShape());
 
 interface OpenApiDoc {
   openapi: string;
@@ -104,14 +106,15 @@ describe("GET /openapi.json", () => {
   it("has one operation per REST alias, named after its tRPC procedure, and every $ref resolves", () => {
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
     expect(documented).toHaveLength(REST_ALIASES.length + PLAIN_OPERATIONS.length);
-    for (const alias of REST_ALIASES) {
-      const op = operation(alias.method.toLowerCase(), alias.path.replace(/:(\w+)/g, "{$1}"));
-      expect(op["x-trpc-procedure"], routeName(alias)).toBe(alias.procedure);
-      expect(OPERATION_DOCS[alias.procedure], `${routeName(alias)} has a summary and output schema in OPERATION_DOCS`).toBeDefined();
-      expect(op.summary, routeName(alias)).toEqual(expect.any(String));
-      const inPath = [...alias.path.matchAll(/:(\w+)/g)].map((match) => match[1]);
+    for (const { route, procedure, meta } of REST_ALIASES) {
+      const op = operation(route.method.toLowerCase(), route.path.replace(/:(\w+)/g, "{$1}"));
+      const name = routeName(route);
+      expect(op["x-trpc-procedure"], name).toBe(procedure);
+      expect(meta.doc, `${name} declares its summary and tag in its procedure's meta`).toBeDefined();
+      expect(op.summary, name).toBe(meta.doc?.summary);
+      const inPath = [...route.path.matchAll(/:(\w+)/g)].map((match) => match[1]);
       const pathParams = (op.parameters as Json[]).map((p) => resolve(p)).filter((p) => p.in === "path").map((p) => p.name);
-      expect(pathParams, routeName(alias)).toEqual(inPath);
+      expect(pathParams, name).toEqual(inPath);
     }
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     expect(refs.length).toBeGreaterThan(50);
@@ -278,9 +281,9 @@ describe("GET /docs", () => {
 
   describe("in a browser (headless Chromium)", () => {
     // Imported here, not at the top, so the rest of the file does not depend on the browser support.
-    let browser: Awaited<ReturnType<typeof import("../support/browser.js").launchChromium>>;
+    let browser: Awaited<ReturnType<typeof import("#test-support/browser.js").launchChromium>>;
     beforeAll(async () => {
-      const { launchChromium } = await import("../support/browser.js");
+      const { launchChromium } = await import("#test-support/browser.js");
       browser = await launchChromium();
     });
     afterAll(() => browser?.close());
@@ -304,7 +307,7 @@ describe("GET /docs", () => {
       // info.description: "… with a stable `code` … at `/trpc` …"
       expect(await page.locator("#description code").allTextContents()).toEqual(expect.arrayContaining(["code", "/trpc"]));
       expect(await page.locator("#description").textContent()).not.toContain("`");
-      // An operation's description, from OPERATION_DOCS and the tRPC procedure note.
+      // An operation's description, from the procedure's meta and the tRPC procedure note.
       expect(await page.locator("#jobsEmailCreate .note code").allTextContents()).toEqual(expect.arrayContaining(["Location", "text", "html", "Idempotency-Key", "jobs.email.create"]));
       // Every description and response meaning on the page (schemas stay JSON, backticks and all).
       const prose = [...(await page.locator("#operations .note").allTextContents()), ...(await page.locator("#operations td:nth-child(2)").allTextContents())];

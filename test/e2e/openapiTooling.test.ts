@@ -11,8 +11,8 @@ import { promisify } from "node:util";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import openapiTS, { astToString } from "openapi-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomPrefix } from "../support/redis.js";
-import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { randomPrefix } from "#test-support/redis.js";
+import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -3,9 +3,9 @@ import { pino } from "pino";
 import { Writable } from "node:stream";
 import { startApi, type RunningApi } from "@taskgate/server";
 import { parseConfig } from "@taskgate/shared";
-import { parseList } from "../support/structuredFields.js";
-import { startPrivateRedis } from "../support/processes.js";
-import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { parseList } from "#test-support/structuredFields.js";
+import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { startPrivateRedis } from "#test-support/privateRedis.js";
 
 let stacks: TestStack[] = [];
 afterEach(async () => {

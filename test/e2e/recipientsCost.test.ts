@@ -3,7 +3,7 @@
  * same exact check, over REST and tRPC alike; a denied mail is charged nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
 
 let stack: TestStack;
 beforeAll(async () => {

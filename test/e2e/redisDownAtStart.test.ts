@@ -6,9 +6,10 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "@taskgate/shared";
 import { startApi, type RunningApi } from "@taskgate/server";
-import { freePort, startPrivateRedis } from "../support/processes.js";
-import { randomPrefix } from "../support/redis.js";
-import { pollUntil } from "../support/stack.js";
+import { randomPrefix } from "#test-support/redis.js";
+import { freePort } from "#test-support/ports.js";
+import { startPrivateRedis } from "#test-support/privateRedis.js";
+import { pollUntil } from "#test-support/time.js";
 
 describe("starting while Redis is down", () => {
   const mail = { to: "a@example.com", subject: "hello", text: "x" };
@@ -37,7 +38,7 @@ describe("starting while Redis is down", () => {
     const redis = await (async () => {
       try {
         await expectFast503(api);
-        return await startPrivateRedis(port);
+        return await startPrivateRedis({ port });
       } catch (error) {
         await api.close();
         throw error;

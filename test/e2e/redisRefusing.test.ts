@@ -7,8 +7,9 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisFailureOf } from "../../server/src/redis/failures.js";
-import { startPrivateRedis, type PrivateRedis } from "../support/processes.js";
-import { pollUntil, startStack, type TestStack } from "../support/stack.js";
+import { startStack, type TestStack } from "#test-support/stack.js";
+import { startPrivateRedis, type PrivateRedis } from "#test-support/privateRedis.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 const MAXMEMORY = 16 * 1024 * 1024;
 const FILLER = "filler";
@@ -139,7 +140,7 @@ describe("Redis refusing writes", () => {
 
   it("checks Redis at most once per second however many health calls come in, batched or concurrent", async () => {
     // Let any earlier result age past the second, so the calls below need exactly one fresh check.
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
     const before = await commandCalls();
     const started = Date.now();
     const batch = `${stack.url}/trpc/${Array.from({ length: 5 }, () => "health.get").join(",")}?batch=1&input=${encodeURIComponent("{}")}`;

@@ -3,7 +3,7 @@
  * uncaught driver error echoing its input.
  */
 import { describe, expect, it } from "vitest";
-import { spawnEntry } from "../support/processes.js";
+import { spawnEntry } from "#test-support/processes.js";
 
 const ADMIN_KEY = "admin-secret-key-0123456789";
 const PASSWORD = "hunter2-redis-password";

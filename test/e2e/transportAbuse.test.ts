@@ -6,7 +6,7 @@
  */
 import { isIP, connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
 
 const valid = { to: "a@example.com", subject: "Hello", text: "Body" };
 const trpcBody = (input: unknown) => JSON.stringify({ json: input });

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "../support/stack.js";
+import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
 
 let stack: TestStack;
 const unhandled: unknown[] = [];

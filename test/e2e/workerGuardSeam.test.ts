@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EffectGuard } from "@taskgate/worker";
-import { startTestSmtp, type TestSmtpServer } from "../support/smtp.js";
-import { pollUntil, startStack, type TestStack } from "../support/stack.js";
+import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
+import { startStack, type TestStack } from "#test-support/stack.js";
+import { pollUntil } from "#test-support/time.js";
 
 const STORED = { messageId: "<stored-by-an-earlier-run@taskgate.test>", response: "250 queued earlier", accepted: ["ann@example.com"], rejected: [] };
 

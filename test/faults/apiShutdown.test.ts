@@ -1,20 +1,18 @@
 import { connect } from "node:net";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "@taskgate/shared";
 import { startWorker, type MailTransport } from "@taskgate/worker";
 import { pino } from "pino";
-import { connectTestRedis, dropPrefixes, randomPrefix, testRedisEnv } from "../support/redis.js";
-import { spawnApi } from "../support/processes.js";
-import { pollUntil } from "../support/stack.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis, testRedisEnv } from "#test-support/redis.js";
+import { spawnApi } from "#test-support/processes.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
-const prefixes: string[] = [];
-afterAll(async () => {
-  await dropPrefixes(...prefixes);
-});
+const testPrefix = prefixPerTest();
 
+/** The environment of this test's API process (and of its worker), on the test's prefix. */
 function apiEnv(extra: Record<string, string> = {}) {
-  const prefix = randomPrefix();
-  prefixes.push(prefix);
+  const prefix = testPrefix();
   return { prefix, env: { ...testRedisEnv(), KEY_PREFIX: prefix, RATE_LIMIT_RULES: "[]", ...extra } };
 }
 
@@ -100,7 +98,7 @@ describe("API graceful shutdown", () => {
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     socket.write("POST /jobs/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"to\":");
     await pollUntil(async () => api.output().length, () => true);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     api.child.kill("SIGTERM");
     const code = await api.exited;
     socket.destroy();
@@ -117,7 +115,7 @@ describe("API graceful shutdown", () => {
     socket.on("error", () => undefined);
     await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
     socket.write("POST /jobs/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     api.child.kill("SIGTERM");
     await pollUntil(async () => api.logs().some((l) => l.msg === "shutting down"), Boolean);
     api.child.kill("SIGTERM");

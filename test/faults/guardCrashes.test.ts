@@ -1,11 +1,12 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { startMailQueue } from "../support/mailQueue.js";
-import { testRedisEnv } from "../support/redis.js";
-import { spawnEntry, spawnWorker, startPrivateRedis } from "../support/processes.js";
-import { startTestSmtp, type TestSmtpOptions } from "../support/smtp.js";
-import { pollUntil } from "../support/stack.js";
+import { startMailQueue } from "#test-support/mailQueue.js";
+import { testRedisEnv } from "#test-support/redis.js";
+import { spawnEntry, spawnWorker } from "#test-support/processes.js";
+import { startTestSmtp, type TestSmtpOptions } from "#test-support/smtp.js";
+import { startPrivateRedis } from "#test-support/privateRedis.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -51,7 +52,7 @@ describe("execution guard with real crashes", () => {
 
   it("sends once when two workers race on one stalled job", async () => {
     // A slow server, so the stalled worker wakes up while the other is still sending.
-    const { smtp, queue, env } = await oneJob({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 2500)) });
+    const { smtp, queue, env } = await oneJob({ onMessage: () => sleep(2500).then(() => undefined) });
     const frozen = spawnEntry("test/support/crashingWorker.ts", { ...env, FREEZE_AT_START_MS: "8000", LOG_LEVEL: "info" });
     cleanup.push(() => frozen.kill());
     await pollUntil(() => queue.getActiveCount(), (n) => n === 1, 20_000);
@@ -60,7 +61,7 @@ describe("execution guard with real crashes", () => {
     await pollUntil(() => queue.getJobState("crash-1"), (s) => s === "completed", 30_000);
     // Give the frozen worker time to wake up and try its own run of the job.
     await pollUntil(async () => frozen.logs().some((l) => l.jobId === "crash-1"), Boolean, 10_000);
-    await new Promise((r) => setTimeout(r, 3000));
+    await sleep(3000);
     expect(smtp.received).toHaveLength(1);
     expect(rescuer.logs().some((l) => l.msg === "email sent" && l.jobId === "crash-1")).toBe(true);
     // The frozen worker did run the job when it woke up, and the guard stopped it from sending.
@@ -87,7 +88,7 @@ describe("execution guard with real crashes", () => {
   it("loses no accepted job when Redis (AOF) restarts during a run of 100 jobs", async () => {
     const redis = await startPrivateRedis();
     cleanup.push(() => redis.stop());
-    const smtp = await startTestSmtp({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), 30)) });
+    const smtp = await startTestSmtp({ onMessage: () => sleep(30).then(() => undefined) });
     cleanup.push(() => smtp.close());
     const queue = new Queue("email", { connection: { url: redis.url }, prefix: bullPrefix("aof") });
     queue.on("error", () => undefined);
@@ -104,7 +105,7 @@ describe("execution guard with real crashes", () => {
     await pollUntil(async () => smtp.received.length, (n) => n >= 20, 20_000);
     await redis.crash();
     const deliveredBeforeRestart = smtp.received.length;
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     await redis.restart();
     await pollUntil(() => queue.getCompletedCount().catch(() => 0), (n) => n === 100, 60_000, 250);
     const ids = new Set(smtp.received.map((m) => m.messageId));

@@ -4,10 +4,11 @@
  * node, so npm forwards the signal to it instead of to a shell that would drop it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDist } from "../support/buildDist.js";
-import { descendantsOf, exitWithin, freePort, isAlive, portIsFree, spawnNpmScript, waitForHttp, type RunningProcess } from "../support/processes.js";
-import { dropPrefixes, randomPrefix, TEST_REDIS_URL } from "../support/redis.js";
-import { pollUntil } from "../support/stack.js";
+import { buildDist } from "#test-support/buildDist.js";
+import { descendantsOf, exitWithin, isAlive, spawnNpmScript, waitForHttp, type RunningProcess } from "#test-support/processes.js";
+import { dropPrefixes, randomPrefix, TEST_REDIS_URL } from "#test-support/redis.js";
+import { freePort, portIsFree } from "#test-support/ports.js";
+import { pollUntil } from "#test-support/time.js";
 
 /** The drain's deadline for these processes, in ms. */
 const SHUTDOWN_TIMEOUT_MS = 5_000;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTestRedis, dropPrefixes, keysMatching, randomPrefix, testRedisEnv } from "../support/redis.js";
-import { spawnApi, type RunningProcess } from "../support/processes.js";
-import { API_KEYS_JSON, USER_A } from "../support/stack.js";
+import { connectTestRedis, dropPrefixes, keysMatching, randomPrefix, testRedisEnv } from "#test-support/redis.js";
+import { spawnApi, type RunningProcess } from "#test-support/processes.js";
+import { API_KEYS_JSON, USER_A } from "#test-support/stack.js";
 
 type Api = RunningProcess & { url: string };
 

@@ -1,8 +1,9 @@
 import { Queue } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
-import { spawnApi, spawnWorker, startPrivateRedis, type PrivateRedis, type RunningProcess } from "../support/processes.js";
-import { pollUntil } from "../support/stack.js";
+import { spawnApi, spawnWorker, type RunningProcess } from "#test-support/processes.js";
+import { startPrivateRedis, type PrivateRedis } from "#test-support/privateRedis.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -10,7 +11,6 @@ afterEach(async () => {
   cleanup = [];
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Outcome {
   at: number;

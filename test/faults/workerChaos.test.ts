@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startMailQueue } from "../support/mailQueue.js";
-import { testRedisEnv } from "../support/redis.js";
-import { spawnEntry, spawnWorker, type RunningProcess } from "../support/processes.js";
-import { pollUntil } from "../support/stack.js";
+import { startMailQueue } from "#test-support/mailQueue.js";
+import { testRedisEnv } from "#test-support/redis.js";
+import { spawnEntry, spawnWorker, type RunningProcess } from "#test-support/processes.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -10,7 +10,6 @@ afterEach(async () => {
   cleanup = [];
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("execution guard under worker crashes", () => {
   it("completes and delivers all 200 jobs while workers are kill -9'd, with duplicates only from kills inside the documented window", async () => {

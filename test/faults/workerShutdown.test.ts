@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { startMailQueue } from "../support/mailQueue.js";
-import { testRedisEnv } from "../support/redis.js";
-import { spawnWorker, type RunningProcess } from "../support/processes.js";
-import type { TestSmtpServer } from "../support/smtp.js";
-import { pollUntil } from "../support/stack.js";
+import { startMailQueue } from "#test-support/mailQueue.js";
+import { testRedisEnv } from "#test-support/redis.js";
+import { spawnWorker, type RunningProcess } from "#test-support/processes.js";
+import type { TestSmtpServer } from "#test-support/smtp.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 let cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 async function setup(sendDelayMs: () => number) {
-  const { prefix, smtp, queue, close } = await startMailQueue({ onMessage: () => new Promise((resolve) => setTimeout(() => resolve(undefined), sendDelayMs())) });
+  const { prefix, smtp, queue, close } = await startMailQueue({ onMessage: () => sleep(sendDelayMs()).then(() => undefined) });
   cleanup.push(close);
   const jobs = await queue.addBulk(
     Array.from({ length: 20 }, (_, i) => ({

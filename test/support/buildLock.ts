@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { sleep } from "./time.js";
 
 /** The monorepo root. */
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -25,7 +26,7 @@ async function acquire(): Promise<void> {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const since = Date.now() - (await stat(LOCK).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
       if (since > STALE_LOCK_MS) await rm(LOCK, { recursive: true, force: true });
-      await new Promise((done) => setTimeout(done, 200));
+      await sleep(200);
     }
   }
 }

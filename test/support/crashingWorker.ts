@@ -6,7 +6,8 @@
  * pause or a CPU hog), so its lock lapses and another worker takes the job over as stalled.
  */
 import { loadConfig } from "@taskgate/shared/load-config";
-import { createLogger, createSmtpTransport, startWorker, type MailTransport } from "@taskgate/worker";
+import { createLogger } from "@taskgate/shared/runtime";
+import { createSmtpTransport, startWorker, type MailTransport } from "@taskgate/worker";
 
 const config = loadConfig();
 const crashAt = process.env.CRASH_AT;

@@ -5,7 +5,8 @@
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { bullPrefix, type EmailJobData } from "@taskgate/shared";
 import { testConnection } from "./redis.js";
-import { pollUntil, USER_A, type TestStack } from "./stack.js";
+import { USER_A, type TestStack } from "./stack.js";
+import { pollUntil } from "./time.js";
 
 /** Job data as the API would have stored it, owned by `ownerId`. */
 function emailData(subject: string, ownerId: string): EmailJobData {

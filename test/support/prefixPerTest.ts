@@ -3,13 +3,18 @@
  * `const prefix = prefixPerTest(redis);` then `prefix()` inside tests.
  */
 import { afterEach, beforeEach } from "vitest";
-import { deletePrefix, randomPrefix, type TestRedis } from "./redis.js";
+import { deletePrefix, dropPrefixes, randomPrefix, type TestRedis } from "./redis.js";
 
-export function prefixPerTest(redis: TestRedis): () => string {
+/**
+ * Call it at collection time (in a describe body or at the top of the file). The keys are deleted
+ * over `redis`, or, without it, over a connection of their own (for files that open a new
+ * connection per test).
+ */
+export function prefixPerTest(redis?: TestRedis): () => string {
   let current = "";
   beforeEach(() => {
     current = randomPrefix();
   });
-  afterEach(() => deletePrefix(redis, current));
+  afterEach(() => (redis ? deletePrefix(redis, current) : dropPrefixes(current)));
   return () => current;
 }

@@ -1,21 +1,19 @@
 /**
  * Real processes for fault and shutdown tests: API and worker processes (TypeScript sources
- * run through tsx), and private redis-server instances on free ports, all stopped by pid.
+ * run through tsx) and root npm scripts, each with its own environment, all stopped by pid.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer as createNetServer } from "node:net";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { Redis } from "ioredis";
-import { freePort } from "../../scripts/lib/freePort.js";
-
-export { freePort };
+import { resolve } from "node:path";
+import { freePort } from "./ports.js";
+import { sleep } from "./time.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The environment for child npm/node processes, without the npm_* variables of an enclosing `npm test`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
+  return { ...env, ...extra };
+}
 
 /** A child process with its collected output and parsed pino lines. */
 export interface RunningProcess {
@@ -30,7 +28,8 @@ export interface RunningProcess {
   kill(): Promise<number>;
 }
 
-function track(child: ChildProcess): RunningProcess {
+/** Collects a child's output and exit; every process a test starts goes through here. */
+export function trackProcess(child: ChildProcess): RunningProcess {
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
@@ -65,7 +64,7 @@ export function spawnEntry(entry: string, env: Record<string, string>): RunningP
     env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return track(child);
+  return trackProcess(child);
 }
 
 /**
@@ -73,15 +72,14 @@ export function spawnEntry(entry: string, env: Record<string, string>): RunningP
  * npm_* variables of an enclosing `npm test`; the child's pid is npm's own.
  */
 export function spawnNpmScript(script: string, env: Record<string, string>, options: { ownProcessGroup?: boolean } = {}): RunningProcess {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
   const child = spawn("npm", ["run", script], {
     cwd: ROOT,
-    env: { ...inherited, LOG_LEVEL: "info", ...env },
+    env: cleanEnv({ LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
     // A group of its own lets a test send a terminal's Ctrl-C: SIGINT to every process in it.
     detached: options.ownProcessGroup ?? false,
   });
-  return track(child);
+  return trackProcess(child);
 }
 
 /** Every live descendant of `pid` (children, their children, …), read with `ps`. */
@@ -112,15 +110,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Whether nothing listens on 127.0.0.1:`port` (it can be bound again). */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createNetServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 /** Resolves with the exit code, or rejects when the process has not exited within `ms`. */
@@ -164,57 +153,4 @@ export async function spawnWorker(env: Record<string, string>): Promise<RunningP
     await sleep(100);
   }
   return proc;
-}
-
-/** A private redis-server (AOF on, fsync always) in a temp dir. */
-export interface PrivateRedis {
-  url: string;
-  port: number;
-  proc: RunningProcess;
-  /** SIGKILL (a crash), keeping the data dir. */
-  crash(): Promise<void>;
-  /** Starts it again on the same port and dir (AOF replays). */
-  restart(): Promise<void>;
-  /** Stops it and removes its data. */
-  stop(): Promise<void>;
-}
-
-/** Starts one on `port` (default: a free one). */
-export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
-  port ??= await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "taskgate-redis-"));
-  const launch = async () => {
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--maxmemory-policy", "noeviction"], { stdio: ["ignore", "pipe", "pipe"] });
-    const proc = track(child);
-    const probe = new Redis(port, "127.0.0.1", { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on("error", () => undefined);
-    for (let i = 0; i < 100; i += 1) {
-      try {
-        await probe.connect();
-        if ((await probe.ping()) === "PONG") break;
-      } catch {
-        await sleep(50);
-      }
-    }
-    probe.disconnect();
-    return proc;
-  };
-  const state = { proc: await launch() };
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    get proc() {
-      return state.proc;
-    },
-    async crash() {
-      await state.proc.kill();
-    },
-    async restart() {
-      state.proc = await launch();
-    },
-    async stop() {
-      await state.proc.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -66,16 +66,3 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     },
   };
 }
-
-/** Polls `read` until `accept` holds, or fails after `timeoutMs`. Returns every distinct value seen. */
-export async function pollUntil<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T[]> {
-  const seen: T[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (seen.length === 0 || JSON.stringify(seen.at(-1)) !== JSON.stringify(value)) seen.push(value);
-    if (accept(value)) return seen;
-    if (Date.now() > deadline) throw new Error(`condition not reached; saw ${JSON.stringify(seen.slice(-5))}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

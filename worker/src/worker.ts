@@ -5,11 +5,11 @@
 import { MetricsTime, Worker } from "bullmq";
 import { Redis, Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
-import { bullPrefix, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
+import { bullPrefix, effectTtlMs, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
+import { createLogger } from "@taskgate/shared/runtime";
 import { createEffectGuard, type AfterEffectHook, type EffectGuard } from "./guard/index.js";
 import { createEmailProcessor } from "./email/processor.js";
 import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./email/transport.js";
-import { createLogger } from "./logger.js";
 import { createJobMetrics, watchJobs } from "./metrics/jobMetrics.js";
 import { startMetricsServer, type MetricsServer } from "./metrics/server.js";
 
@@ -19,9 +19,10 @@ export interface RunningWorker {
   /** Port of this process's `/metrics`; undefined when WORKER_METRICS_PORT is unset. */
   metricsPort: number | undefined;
   /**
-   * Stops taking jobs and waits for active ones up to SHUTDOWN_TIMEOUT_MS. Always resolves true:
-   * a job still running at the deadline keeps its lock and goes back to the queue when the lock
-   * expires, so stopping is clean either way (docs/OPERATIONS.md, shutdown: the worker exits 0).
+   * Stops taking jobs and waits for active ones up to SHUTDOWN_TIMEOUT_MS; true when all
+   * finished, false when the drain timed out. A job still running at the deadline keeps its lock
+   * and goes back to the queue when the lock expires, which is why the worker's entry point still
+   * exits 0 then (docs/OPERATIONS.md, Shutdown).
    */
   close(): Promise<boolean>;
 }
@@ -57,7 +58,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   if (!options.transport && !config.smtpUrl) logger.info({ outbox: config.outboxDir }, "SMTP_URL is not set: mail goes to the dev outbox");
   const connection = connectWorkerRedis(config);
   connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
-  const guard = options.createGuard?.(connection) ?? createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: Math.max(config.jobKeepCompletedMs, config.jobKeepDeadMs) });
+  const guard = options.createGuard?.(connection) ?? createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: effectTtlMs(config) });
   const processor = createEmailProcessor({ transport, guard, logger, mailFrom: config.mailFrom, jobTimeoutMs: config.jobTimeoutMs, ...(options.afterSend ? { afterSend: options.afterSend } : {}), ...(options.onJobStart ? { onJobStart: options.onJobStart } : {}) });
   const worker = new Worker<EmailJobData, EmailJobResult>("email", processor, {
     connection,
@@ -102,7 +103,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
         await Promise.race([worker.close(true).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 500).unref())]);
         transport.close();
         connection.disconnect();
-        return true;
+        return false;
       }
       transport.close();
       await connection.quit().catch(() => connection.disconnect());

@@ -7,7 +7,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { withBuildLock } from "../../../test/support/buildLock.js";
+import { withBuildLock } from "#test-support/buildLock.js";
+import { cleanEnv } from "#test-support/processes.js";
 
 const run = promisify(execFile);
 
@@ -15,12 +16,6 @@ const run = promisify(execFile);
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The SDK package folder. */
 export const SDK_DIR = fileURLToPath(new URL("../../", import.meta.url));
-
-/** The environment for child npm/node processes, without the npm_* variables of an enclosing `npm test`. */
-export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith("npm_")));
-  return { ...env, ...extra };
-}
 
 // The lock every test build shares (the production entry points' build too): two `tsc -b`
 // runs writing the same dist/ folders at once would corrupt each other.

@@ -1,5 +1,7 @@
 /**
- * Serves the admin dashboard (the `@taskgate/dashboard` package's Vite build) at `/admin`.
+ * Serves the admin dashboard (the Vite build of the repository's `dashboard/` package) at `/admin`.
+ * It finds the build by its path, not as a package dependency, so the server does not depend
+ * on the dashboard (which depends on the client SDK, which depends on the server's types).
  *
  * The files are public: they hold no data, and a browser cannot send the admin key on a
  * navigation anyway. The page asks for the key and sends it on every API call, where the
@@ -8,8 +10,8 @@
  * clients (dead-job payloads, blocked-log entries) cannot run as script in an admin's browser.
  */
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import express, { type Express, type Response } from "express";
 import type { Logger } from "pino";
 import { NotFoundError } from "../errors/appErrors.js";
@@ -26,15 +28,12 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Referrer-Policy": "no-referrer",
 };
 
-/** The dashboard build folder, or undefined when the package is not installed. */
-export function dashboardBuildDir(): string | undefined {
-  try {
-    const manifest = createRequire(import.meta.url).resolve("@taskgate/dashboard/package.json");
-    return join(dirname(manifest), "dist");
-  } catch {
-    return undefined;
-  }
-}
+/**
+ * The dashboard's build in the repository's layout (`<repo>/dashboard/dist`), found from this
+ * module: `server/src/dashboard/` (sources) and `server/dist/dashboard/` (build) sit at the
+ * same depth. The image ships the whole repository tree, so the path holds there too.
+ */
+export const DEFAULT_DASHBOARD_BUILD_DIR = fileURLToPath(new URL("../../../dashboard/dist", import.meta.url));
 
 /** Headers of every file: the security headers, and caching by kind of file. */
 function headersFor(buildDir: string) {
@@ -50,8 +49,8 @@ function headersFor(buildDir: string) {
  * Mounts the dashboard at `/admin`. Without a build (`npm run build`; `npm start` builds it when
  * needed), `/admin` answers a 404 problem that says how to build it instead of an empty page.
  */
-export function mountDashboard(app: Express, logger: Logger, buildDir = dashboardBuildDir()): void {
-  if (buildDir === undefined || !existsSync(join(buildDir, "index.html"))) {
+export function mountDashboard(app: Express, logger: Logger, buildDir = DEFAULT_DASHBOARD_BUILD_DIR): void {
+  if (!existsSync(join(buildDir, "index.html"))) {
     logger.warn({ buildDir }, "the admin dashboard is not built: /admin answers 404 until `npm run build` (or `npm start`) builds it");
     app.use(DASHBOARD_PATH, (_req, res) => {
       sendProblem(res, new NotFoundError("The admin dashboard is not built on this server: run `npm run build` (or `npm start`, which builds it)."), logger);

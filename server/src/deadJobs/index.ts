@@ -2,7 +2,7 @@
  * Dead jobs: plain functions over BullMQ's failed set that the `deadJobs` router calls —
  * list (newest first, cursor pages), show one, retry one or all, delete one.
  */
-export { type DeadJobsDeps, resolveQueue } from "./deps.js";
+export { type DeadJobsDeps, resolveQueue } from "./deadJobsDeps.js";
 export { listDeadJobs, getDeadJob, type ListDeadJobsOptions } from "./read.js";
 export { retryDeadJob, retryAllDeadJobs, RETRY_BATCH_SIZE, type RetryAllOptions } from "./retry.js";
 export { deleteDeadJob } from "./remove.js";

@@ -4,7 +4,7 @@
 import type { Job, Queue } from "bullmq";
 import type { DeadJobDetail, DeadJobsPage, DeadJobSummary, QueueName } from "@taskgate/shared";
 import { decodeCursor, encodeCursor, type FailedSetPosition } from "./cursor.js";
-import { notDead, resolveQueue, type DeadJobsDeps } from "./deps.js";
+import { notDead, resolveQueue, type DeadJobsDeps } from "./deadJobsDeps.js";
 import { failedScores, readFailedPage } from "./failedSet.js";
 import { toDeadJobDetail, toDeadJobSummary } from "./view.js";
 

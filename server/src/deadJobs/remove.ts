@@ -1,7 +1,7 @@
 /**
  * Deleting one dead job: the job, its log (attempt history) and its place in the failed set.
  */
-import { notDead, resolveQueue, type DeadJobsDeps } from "./deps.js";
+import { notDead, resolveQueue, type DeadJobsDeps } from "./deadJobsDeps.js";
 
 /** Removes a dead job, or throws NotFoundError when it is not dead (a live job is never removed here). */
 export async function deleteDeadJob(deps: DeadJobsDeps, queueName: string, jobId: string): Promise<void> {

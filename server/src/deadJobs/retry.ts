@@ -9,7 +9,7 @@ import type { Job, Queue } from "bullmq";
 import type { DeadJobRetryResult, DeadJobsRetryAllResult } from "@taskgate/shared";
 import { statusPath } from "../jobs/enqueueEmail.js";
 import type { FailedSetPosition } from "./cursor.js";
-import { notDead, resolveQueue, type DeadJobsDeps } from "./deps.js";
+import { notDead, resolveQueue, type DeadJobsDeps } from "./deadJobsDeps.js";
 import { failedScores, readFailedPage } from "./failedSet.js";
 
 /** Jobs re-queued per batch of retry-all (100). */

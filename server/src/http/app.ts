@@ -4,32 +4,40 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
-import { mountDashboard } from "../dashboard/mountDashboard.js";
-import type { ServerDeps } from "../deps.js";
+import { DASHBOARD_PATH, mountDashboard } from "../dashboard/mountDashboard.js";
+import type { ServerDeps } from "../serverDeps.js";
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
 import { toAppError } from "../errors/problem.js";
-import { createMetricsEndpoint, observeRequests } from "../observability/index.js";
 import { mountOpenApi } from "../openapi/index.js";
-import { aliasMethodsOf, MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
+import { aliasMethodLookup, MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
+import { procedureRoutes } from "../rest/routes.js";
 import type { AppRouter } from "../trpc/appRouter.js";
-import { buildRequestContext } from "./context.js";
+import { buildRequestContext } from "./buildRequestContext.js";
+import { createMetricsEndpoint } from "./metricsEndpoint.js";
 import { requestIdMiddleware } from "./requestId.js";
+import { observeRequests } from "./requestObserver.js";
 import { sendProblem } from "./sendProblem.js";
 import { securityHeaders, trpcTransportGuard } from "./transportGuards.js";
+
+/** Options of `createApp`. */
+export interface AppOptions {
+  /** The dashboard's build folder served at /admin; default `DEFAULT_DASHBOARD_BUILD_DIR` (`<repo>/dashboard/dist`). */
+  dashboardBuildDir?: string | undefined;
+}
 
 interface BodyParserError {
   type?: string;
   status?: number;
 }
 
-export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Express {
+export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", deps.config.trustProxy);
   app.use(requestIdMiddleware);
   app.use(securityHeaders);
   // Access log line and request counters, on response finish; the route is known by then.
-  app.use(observeRequests(deps, Object.keys(appRouter._def.procedures)));
+  app.use(observeRequests(deps, procedureRoutes(appRouter), { staticMounts: [DASHBOARD_PATH] }));
   app.use((_req, res, next) => {
     // While draining, tell keep-alive clients to reconnect elsewhere after this response.
     if (deps.lifecycle.draining) res.setHeader("Connection", "close");
@@ -66,9 +74,9 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter): express.Expre
   mountOpenApi(app, appRouter);
 
   // The admin dashboard's static files; its data comes from the admin procedures like any client's.
-  if (deps.config.dashboardEnabled) mountDashboard(app, deps.logger);
+  if (deps.config.dashboardEnabled) mountDashboard(app, deps.logger, options.dashboardBuildDir);
 
-  mountRestAliases(app, appRouter, deps.keyLookup, deps.logger);
+  const aliasMethodsOf = aliasMethodLookup(mountRestAliases(app, appRouter, deps.keyLookup, deps.logger));
 
   app.use((req: Request, res: Response) => {
     const allowed = aliasMethodsOf(req.path);

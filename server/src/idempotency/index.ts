@@ -1,11 +1,9 @@
 /**
- * Producer-side idempotency (API.md section 5): a Redis record per (scope, route, key) that
+ * Producer-side idempotency (docs/OPERATIONS.md "The guarantees"): a Redis record per (scope, route, key) that
  * admits one attempt at a time, replays the stored response and gives the BullMQ job id.
  */
 export {
   createIdempotencyStore,
-  DEFAULT_IDEMPOTENCY_LEASE_MS,
-  DEFAULT_IDEMPOTENCY_TTL_MS,
   type ClaimInput,
   type ClaimOutcome,
   type CompleteInput,

@@ -8,24 +8,20 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { idempotencyRecordKey, isValidIdempotencyKey } from "./keys.js";
 import { idempotencyScripts, type IdempotencyCommands } from "./scripts.js";
 
-/** Default lifetime of a record: 24 hours, in ms (`IDEMPOTENCY_TTL_MS`). */
-export const DEFAULT_IDEMPOTENCY_TTL_MS = 86_400_000;
-/** Default lease of one attempt: 30 seconds, in ms. */
-export const DEFAULT_IDEMPOTENCY_LEASE_MS = 30_000;
-
 /** Options of `createIdempotencyStore`. */
 export interface IdempotencyStoreOptions {
   /** ioredis client (standalone or Cluster); the store registers its scripts on it. */
   redis: Redis | Cluster;
   /** Prefix of every key (`KEY_PREFIX`, e.g. `tg`); records live under `<prefix>:idem:`. */
   keyPrefix: string;
-  /** How long a record is kept after its last claim or completion, in ms. Default 86 400 000 (24 h). */
-  ttlMs?: number;
+  /** How long a record is kept after its last claim or completion, in ms; required, the config's `idempotencyTtlMs` (default 24 h). */
+  ttlMs: number;
   /**
    * How long an attempt owns a claimed record before another request may take it over, in ms.
-   * Longer than the slowest enqueue; a crashed attempt blocks its key this long. Default 30 000.
+   * Longer than the slowest enqueue; a crashed attempt blocks its key this long. Required, the
+   * config's `idempotencyLeaseMs` (default 30 000).
    */
-  leaseMs?: number;
+  leaseMs: number;
 }
 
 /** Which record a call is about. */
@@ -91,8 +87,7 @@ export interface IdempotencyStore {
 
 /** Creates the store on a client, registering the three Lua commands on it (once per client). */
 export function createIdempotencyStore(options: IdempotencyStoreOptions): IdempotencyStore {
-  const ttlMs = options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-  const leaseMs = options.leaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS;
+  const { ttlMs, leaseMs } = options;
   requirePositiveInteger("ttlMs", ttlMs);
   requirePositiveInteger("leaseMs", leaseMs);
   defineLuaCommands(options.redis, idempotencyScripts);

@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys } from "@taskgate/shared";
 import { runBatch, type RedisCommand } from "../redis/batch.js";
 import type { RedisClient } from "../redis/connect.js";
-import { bucketStart, type BucketRetention } from "./counters.js";
+import { bucketStart, type BucketRetention } from "../redis/timeBuckets.js";
 
 export interface CounterBufferOptions {
   redis: RedisClient;

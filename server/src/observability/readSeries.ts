@@ -5,7 +5,7 @@
 import { MAX_METRIC_BUCKETS, METRIC_BUCKET_MS, redisKeys, type BlockedMetrics, type MetricBucket, type RequestMetrics } from "@taskgate/shared";
 import { ValidationError } from "../errors/appErrors.js";
 import type { RedisClient } from "../redis/connect.js";
-import { bucketStart } from "./counters.js";
+import { bucketStart } from "../redis/timeBuckets.js";
 import { runBatch } from "../redis/batch.js";
 
 /** A range of buckets; times in ms since the epoch. */

@@ -1,6 +1,6 @@
 /**
  * The reusable parts of the OpenAPI document: the problem+json error schema and responses,
- * the auth schemes, and the headers of the contract (API.md §3-§6).
+ * the auth schemes, and the headers of the contract (README "Try it", docs/RATE_LIMITING.md).
  */
 import { ERROR_CODES, type ErrorCode } from "@taskgate/shared";
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from "../idempotency/index.js";

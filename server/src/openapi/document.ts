@@ -1,39 +1,26 @@
 /**
  * Builds the OpenAPI 3.1 document of every path the API serves (`GET /openapi.json`): one
- * operation per row of REST_ALIASES, its input read from the procedure's own zod validator and its access level
- * from the procedure's meta, so the document cannot drift from what the server does; and the
- * hand-written plain routes (PLAIN_OPERATIONS).
+ * operation per REST alias a procedure declares (rest/routes.ts), its input read from the
+ * procedure's own zod validator and its access, summary and output schema from the procedure's
+ * meta, so the document cannot drift from what the server does; and the hand-written plain
+ * routes (PLAIN_OPERATIONS).
  */
 import { createRequire } from "node:module";
 import type { ErrorCode } from "@taskgate/shared";
 import { ZodType } from "zod";
-import { REST_ALIASES, routeName, type RestAlias } from "../rest/aliases.js";
+import { restAliasesOf, routeName, type RestAlias } from "../rest/routes.js";
 import type { AppRouter } from "../trpc/appRouter.js";
-import type { Access, ProcedureMeta } from "../trpc/init.js";
+import type { Access, ProcedureDoc } from "../trpc/meta.js";
 import { baseComponents, ERROR_RESPONSES, ref } from "./components.js";
 import { jsonSchemaOf, withoutProperties, type JsonSchema } from "./jsonSchema.js";
-import { OPERATION_DOCS, type OperationDoc } from "./operations.js";
 import { PLAIN_OPERATIONS } from "./plainOperations.js";
 
 /** An OpenAPI document, as plain JSON-ready data. */
 export type OpenApiDocument = Record<string, unknown> & { openapi: string; paths: Record<string, Record<string, JsonSchema>> };
 
-interface ProcedureDef {
-  type: string;
-  meta?: ProcedureMeta | undefined;
-  inputs: unknown[];
-}
-
 type Components = ReturnType<typeof baseComponents>;
 
 const packageVersion = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
-
-function procedureDef(router: AppRouter, path: string): ProcedureDef {
-  const procedures = router._def.procedures as unknown as Record<string, { _def: ProcedureDef } | undefined>;
-  const procedure = procedures[path];
-  if (!procedure) throw new Error(`REST alias names an unknown procedure: ${path}`);
-  return procedure._def;
-}
 
 const PARAM = /:([A-Za-z0-9_]+)/g;
 const pathParams = (path: string) => [...path.matchAll(PARAM)].map((match) => match[1]!);
@@ -52,41 +39,45 @@ function requiredOf(schema: JsonSchema | undefined): string[] {
 }
 
 /** The error codes an operation can answer with, from what it is (its access, input, path). */
-function errorCodes(alias: RestAlias, access: Access, doc: OperationDoc, hasInput: boolean): ErrorCode[] {
+function errorCodes(alias: RestAlias, access: Access, hasInput: boolean): ErrorCode[] {
+  const { route } = alias;
+  const idempotent = alias.meta.idempotent === true;
   const codes: ErrorCode[] = [];
-  if (hasInput || alias.input === "body") codes.push("VALIDATION_FAILED");
+  if (hasInput || route.input === "body") codes.push("VALIDATION_FAILED");
   if (access !== "public") codes.push("UNAUTHORIZED");
   if (access === "admin") codes.push("FORBIDDEN");
-  if (pathParams(alias.path).length > 0) codes.push("NOT_FOUND");
-  if (doc.idempotent) codes.push("IDEMPOTENCY_KEY_IN_USE");
-  if (alias.input === "body") codes.push("PAYLOAD_TOO_LARGE");
-  if (doc.idempotent) codes.push("IDEMPOTENCY_KEY_REUSED");
+  if (pathParams(route.path).length > 0) codes.push("NOT_FOUND");
+  if (idempotent) codes.push("IDEMPOTENCY_KEY_IN_USE");
+  if (route.input === "body") codes.push("PAYLOAD_TOO_LARGE");
+  if (idempotent) codes.push("IDEMPOTENCY_KEY_REUSED");
   if (access !== "public") codes.push("RATE_LIMITED");
   codes.push("INTERNAL");
   if (access !== "public") codes.push("UNAVAILABLE");
   return codes;
 }
 
-function buildOperation(alias: RestAlias, def: ProcedureDef, doc: OperationDoc, components: Components): JsonSchema {
-  const access = def.meta?.access ?? "user";
-  const validator = def.inputs[0];
+function buildOperation(alias: RestAlias, doc: ProcedureDoc, components: Components): JsonSchema {
+  const { route, meta } = alias;
+  const access = meta.access ?? "user";
+  const idempotent = meta.idempotent === true;
+  const validator = alias.inputs[0];
   if (validator !== undefined && !(validator instanceof ZodType)) throw new Error(`${alias.procedure}: its input is not a zod schema`);
   const input = validator ? jsonSchemaOf(validator, "input") : undefined;
-  const inPath = pathParams(alias.path);
-  const fixed = Object.keys(alias.fixedInput ?? {});
+  const inPath = pathParams(route.path);
+  const fixed = Object.keys(route.fixedInput ?? {});
 
   const parameters: unknown[] = inPath.map((name) => ({ name, in: "path", required: true, schema: propertiesOf(input)[name] ?? { type: "string" } }));
-  if (alias.input === "query") {
+  if (route.input === "query") {
     const query = withoutProperties(input ?? {}, [...inPath, ...fixed]);
     for (const [name, schema] of Object.entries(propertiesOf(query))) {
       parameters.push({ name, in: "query", required: requiredOf(query).includes(name), schema });
     }
   }
-  if (doc.idempotent) parameters.push(ref("parameters", "IdempotencyKey"));
+  if (idempotent) parameters.push(ref("parameters", "IdempotencyKey"));
   parameters.push(ref("parameters", "RequestId"));
 
   let requestBody: JsonSchema | undefined;
-  if (alias.input === "body") {
+  if (route.input === "body") {
     if (!input || !doc.bodyName) throw new Error(`${alias.procedure}: a body alias needs an input schema and a bodyName`);
     const generated = withoutProperties(input, [...inPath, ...fixed]);
     // The rules add keywords the generator never writes at the top of an object; should it ever
@@ -100,17 +91,19 @@ function buildOperation(alias: RestAlias, def: ProcedureDef, doc: OperationDoc, 
 
   const successHeaders: Record<string, unknown> = { "X-Request-Id": ref("headers", "X-Request-Id") };
   if (access !== "public") Object.assign(successHeaders, { RateLimit: ref("headers", "RateLimit"), "RateLimit-Policy": ref("headers", "RateLimit-Policy") });
-  if (alias.location) successHeaders.Location = ref("headers", "Location");
-  if (doc.idempotent) successHeaders["Idempotent-Replayed"] = ref("headers", "Idempotent-Replayed");
-  const status = typeof alias.status === "number" ? alias.status : 200;
+  if (route.location) successHeaders.Location = ref("headers", "Location");
+  if (idempotent) successHeaders["Idempotent-Replayed"] = ref("headers", "Idempotent-Replayed");
+  const status = typeof route.status === "number" ? route.status : 200;
   const success: JsonSchema = { description: SUCCESS_TEXT[status] ?? "Success", headers: successHeaders };
   if (doc.output) {
-    components.schemas[doc.output.name] ??= jsonSchemaOf(doc.output.schema, "output");
+    const { schema } = doc.output;
+    if (!(schema instanceof ZodType)) throw new Error(`${alias.procedure}: its doc.output.schema is not a zod schema`);
+    components.schemas[doc.output.name] ??= jsonSchemaOf(schema, "output");
     success.content = { "application/json": { schema: ref("schemas", doc.output.name) } };
   }
   const responses: Record<string, unknown> = { [status]: success };
   for (const [also, description] of Object.entries(doc.alsoStatuses ?? {})) responses[also] = { ...success, description };
-  for (const code of errorCodes(alias, access, doc, input !== undefined)) {
+  for (const code of errorCodes(alias, access, input !== undefined)) {
     const error = ERROR_RESPONSES[code];
     responses[error.status] ??= ref("responses", error.name);
   }
@@ -129,19 +122,19 @@ function buildOperation(alias: RestAlias, def: ProcedureDef, doc: OperationDoc, 
   };
 }
 
-/** What an alias without an OPERATION_DOCS entry is documented as: never a reason to fail start-up. */
-function fallbackDoc(alias: RestAlias): OperationDoc {
-  return { tag: alias.procedure.split(".")[0] ?? "other", summary: `${routeName(alias)} (${alias.procedure})`, ...(alias.input === "body" ? { bodyName: operationId(alias.procedure) + "Body" } : {}) };
+/** What an alias without `doc` in its meta is documented as: never a reason to fail start-up. */
+function fallbackDoc(alias: RestAlias): ProcedureDoc {
+  const bodyName = alias.route.input === "body" ? { bodyName: operationId(alias.procedure) + "Body" } : {};
+  return { tag: alias.procedure.split(".")[0] ?? "other", summary: `${routeName(alias.route)} (${alias.procedure})`, ...bodyName };
 }
 
 /** The OpenAPI 3.1 document of every REST alias and plain route. */
-export function buildOpenApiDocument(router: AppRouter, aliases: readonly RestAlias[] = REST_ALIASES): OpenApiDocument {
+export function buildOpenApiDocument(router: AppRouter, aliases: readonly RestAlias[] = restAliasesOf(router)): OpenApiDocument {
   const components = baseComponents();
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const alias of aliases) {
-    const doc = OPERATION_DOCS[alias.procedure] ?? fallbackDoc(alias);
-    const operation = buildOperation(alias, procedureDef(router, alias.procedure), doc, components);
-    (paths[openApiPath(alias.path)] ??= {})[alias.method.toLowerCase()] = operation;
+    const operation = buildOperation(alias, alias.meta.doc ?? fallbackDoc(alias), components);
+    (paths[openApiPath(alias.route.path)] ??= {})[alias.route.method.toLowerCase()] = operation;
   }
   for (const plain of PLAIN_OPERATIONS) (paths[plain.path] ??= {})[plain.method] = plain.operation;
   return {

@@ -4,8 +4,8 @@
  */
 import type { Cluster, Redis } from "ioredis";
 import { runBatch, type RedisCommand } from "../redis/batch.js";
-import { bucketCounterCommands, DEFAULT_BUCKET_RETENTION, type BucketRetention } from "../observability/counters.js";
-import { redisKeys } from "@taskgate/shared";
+import { bucketCounterCommands, type BucketRetention } from "../redis/timeBuckets.js";
+import { CONFIG_DEFAULTS, redisKeys, type Config } from "@taskgate/shared";
 
 /** One denied request, as written to the log. */
 export interface BlockedEntry {
@@ -35,13 +35,18 @@ export interface BlockedLogEntry extends BlockedEntry {
 /** Options of `recordBlocked`. */
 export interface RecordBlockedOptions {
   /**
-   * Approximate cap of the stream, in entries; default 10 000 (`BLOCKED_LOG_MAX`). Trimming is
-   * `MAXLEN ~`: Redis drops whole macro-nodes only, so the stream may hold somewhat more
-   * (typically up to ~100 entries over) in exchange for O(1) amortised trimming.
+   * Approximate cap of the stream, in entries; required, the config's `blockedLogMax` (default
+   * 10 000). Trimming is `MAXLEN ~`: Redis drops whole macro-nodes only, so the stream may hold
+   * somewhat more (typically up to ~100 entries over) in exchange for O(1) amortised trimming.
    */
-  maxEntries?: number | undefined;
-  /** How long the blocked counters' buckets are kept after they end; default 48 h (minutes), 30 days (hours). */
-  retention?: BucketRetention | undefined;
+  maxEntries: number;
+  /** How long the blocked counters' buckets are kept after they end, in ms; required, the config's `metricsMinuteRetentionMs` and `metricsHourRetentionMs` (default 48 h, 30 days). */
+  retention: BucketRetention;
+}
+
+/** The `recordBlocked` options a config gives: `blockedLogMax` and the metrics retentions. */
+export function blockedLogOptions(config: Pick<Config, "blockedLogMax" | "metricsMinuteRetentionMs" | "metricsHourRetentionMs">): RecordBlockedOptions {
+  return { maxEntries: config.blockedLogMax, retention: { minute: config.metricsMinuteRetentionMs, hour: config.metricsHourRetentionMs } };
 }
 
 /** Filters of `readBlocked`; all optional and combined with AND. */
@@ -58,7 +63,7 @@ export interface ReadBlockedFilters {
   rule?: string | undefined;
   /** REST alias, e.g. `POST /jobs/email`. */
   route?: string | undefined;
-  /** Most stream entries examined before giving up on filling `limit`; default 10 000. */
+  /** Most stream entries examined before giving up on filling `limit`; default the config's default `blockedLogMax` (10 000). */
   maxScan?: number | undefined;
   /**
    * `nextCursor` of the previous page: the read continues just below that stream id (so it
@@ -75,8 +80,6 @@ export interface BlockedLogScan {
   nextCursor: string | null;
 }
 
-/** Default of `maxEntries`, in entries. */
-export const DEFAULT_BLOCKED_LOG_MAX = 10_000;
 const PAGE_SIZE = 200;
 
 /**
@@ -88,17 +91,17 @@ export async function recordBlocked(
   redis: Redis | Cluster,
   keyPrefix: string,
   entry: BlockedEntry,
-  options: RecordBlockedOptions = {},
+  options: RecordBlockedOptions,
 ): Promise<void> {
   const keys = redisKeys(keyPrefix);
-  const maxEntries = options.maxEntries ?? DEFAULT_BLOCKED_LOG_MAX;
+  const { maxEntries, retention } = options;
   const fields: (string | number)[] = ["at", entry.at, "requestId", entry.requestId, "ip", entry.ip];
   if (entry.userId !== undefined) fields.push("userId", entry.userId);
   fields.push("route", entry.route, "rule", entry.rule, "limit", entry.limit, "windowMs", entry.windowMs, "retryAfterMs", entry.retryAfterMs);
 
   const commands: RedisCommand[] = [
     ["xadd", keys.blockedLog(), "MAXLEN", "~", maxEntries, "*", ...fields],
-    ...bucketCounterCommands(keyPrefix, "blocked", entry.at, ["total", `rule:${entry.rule}`, `route:${entry.route}`], options.retention ?? DEFAULT_BUCKET_RETENTION),
+    ...bucketCounterCommands(keyPrefix, "blocked", entry.at, ["total", `rule:${entry.rule}`, `route:${entry.route}`], retention),
   ];
   await runBatch(redis, commands);
 }
@@ -142,7 +145,7 @@ function matches(entry: BlockedLogEntry, filters: ReadBlockedFilters): boolean {
 export async function scanBlocked(redis: Redis | Cluster, keyPrefix: string, filters: ReadBlockedFilters = {}): Promise<BlockedLogScan> {
   const key = redisKeys(keyPrefix).blockedLog();
   const limit = Math.min(Math.max(filters.limit ?? 100, 1), 1000);
-  const maxScan = Math.max(filters.maxScan ?? DEFAULT_BLOCKED_LOG_MAX, 1);
+  const maxScan = Math.max(filters.maxScan ?? CONFIG_DEFAULTS.blockedLogMax, 1);
   const filtered = filters.ip !== undefined || filters.userId !== undefined || filters.rule !== undefined || filters.route !== undefined;
   // A bare ms id means `<ms>-0` as a start and `<ms>-<max>` as an end: both bounds inclusive.
   const start = filters.since === undefined ? "-" : String(Math.max(0, Math.floor(filters.since)));

@@ -6,7 +6,6 @@ export {
   createRateLimiter,
   pickReported,
   rateLimitKeyPrefix,
-  DEFAULT_COMMAND_TIMEOUT_MS,
   type RateLimiter,
   type RateLimiterOptions,
   type RateLimitDecision,
@@ -18,9 +17,9 @@ export { compileRules, matchRules, hashApiKey, type MatchedRule, type RateLimitR
 export { formatRateLimit, formatRateLimitHeaders, formatRateLimitPolicy, retryAfterSeconds } from "./headers.js";
 export {
   recordBlocked,
+  blockedLogOptions,
   readBlocked,
   scanBlocked,
-  DEFAULT_BLOCKED_LOG_MAX,
   type BlockedEntry,
   type BlockedLogEntry,
   type BlockedLogScan,

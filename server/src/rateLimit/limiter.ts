@@ -25,10 +25,10 @@ export interface RateLimiterOptions {
   keyPrefix: string;
   /** Validated rules (the config's `rateLimitRules`), in configuration order. */
   rules: readonly RateLimitRule[];
-  /** Behaviour when Redis does not answer in time or errors; default `open`. */
-  failMode?: RateLimitFailMode | undefined;
-  /** Longest wait for the script's reply before `failMode` applies, in ms; default 1000 (`REDIS_COMMAND_TIMEOUT_MS`). */
-  commandTimeoutMs?: number | undefined;
+  /** Behaviour when Redis does not answer in time or errors; required, the config's `rateLimitFailMode` (default `open`). */
+  failMode: RateLimitFailMode;
+  /** Longest wait for the script's reply before `failMode` applies, in ms; required, the config's `redisCommandTimeoutMs` (default 1000). */
+  commandTimeoutMs: number;
   /** Wall clock for `decision.at`, in ms since the epoch; default `Date.now`. Admission itself uses Redis TIME. */
   now?: (() => number) | undefined;
 }
@@ -60,9 +60,6 @@ export interface RateLimiter {
    */
   check(request: RateLimitRequest): Promise<RateLimitDecision>;
 }
-
-/** Default of `commandTimeoutMs`, in ms (matches `REDIS_COMMAND_TIMEOUT_MS`). */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 
 class CommandTimeoutError extends Error {
   constructor(ms: number) {
@@ -99,9 +96,7 @@ export function rateLimitKeyPrefix(keyPrefix: string, isCluster: boolean): strin
 
 /** Builds a limiter and registers the script on the client (once per client). Throws if a rule's cost exceeds its limit. */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const { redis, keyPrefix } = options;
-  const failMode = options.failMode ?? "open";
-  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const { redis, keyPrefix, failMode, commandTimeoutMs: timeoutMs } = options;
   const now = options.now ?? Date.now;
   const matcher = compileRules(options.rules);
   const keys = redisKeys(rateLimitKeyPrefix(keyPrefix, redis.isCluster));

@@ -1,19 +1,19 @@
 /**
- * Serves the REST alias table: each row becomes an Express route that builds the same
- * context as tRPC and calls the row's procedure through `createCallerFactory`.
+ * Serves the REST aliases the procedures declare (routes.ts): each becomes an Express route
+ * that builds the same context as tRPC and calls its procedure through `createCallerFactory`.
  */
 import express, { type Express, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { AppRouter } from "../trpc/appRouter.js";
 import { t } from "../trpc/init.js";
 import type { KeyLookup } from "@taskgate/shared";
-import { buildRequestContext } from "../http/context.js";
+import { buildRequestContext } from "../http/buildRequestContext.js";
 import { sendProblem } from "../http/sendProblem.js";
 import { hasBody, isJsonBody } from "../http/transportGuards.js";
 import { UnsupportedMediaTypeError } from "../errors/appErrors.js";
-import { REST_ALIASES, type RestAlias } from "./aliases.js";
+import { restAliasesOf, type RestAlias } from "./routes.js";
 
-/** Largest JSON body, in bytes (API.md §6: 100 kB). */
+/** Largest JSON body, in bytes (100 kB; README "Try it", docs/OPERATIONS.md "Security"). */
 export const MAX_BODY_BYTES = 100_000;
 
 type Callable = (input: unknown) => Promise<unknown>;
@@ -25,15 +25,16 @@ function procedureOf(caller: unknown, path: string): Callable {
 }
 
 function inputOf(alias: RestAlias, req: Request): unknown {
-  const params = { ...alias.fixedInput, ...(req.params as Record<string, string>) };
+  const params = { ...alias.route.fixedInput, ...(req.params as Record<string, string>) };
   const hasParams = Object.keys(params).length > 0;
-  if (alias.input === "body") {
+  const source = alias.route.input ?? "none";
+  if (source === "body") {
     const body: unknown = req.body;
     // A JSON array must fail validation, not be spread into an object (`[]` would read as "retry all").
     if (Array.isArray(body)) return body;
     return hasParams ? { ...(body as object), ...params } : body;
   }
-  if (alias.input === "query") return { ...(req.query as Record<string, unknown>), ...params };
+  if (source === "query") return { ...(req.query as Record<string, unknown>), ...params };
   return hasParams ? params : undefined;
 }
 
@@ -43,31 +44,36 @@ function pathMatcher(path: string): RegExp {
   return new RegExp(`^${pattern}/?$`, "i");
 }
 
-/** The methods the aliases serve on `path` (empty when none does): a 404 with methods is a 405. */
-export function aliasMethodsOf(path: string): string[] {
-  return [...new Set(REST_ALIASES.filter((alias) => pathMatcher(alias.path).test(path)).map((alias) => alias.method))];
+/** Finds the methods the aliases serve on a path (empty when none does): a 404 with methods is a 405. */
+export function aliasMethodLookup(aliases: readonly RestAlias[]): (path: string) => string[] {
+  const matchers = aliases.map((alias) => ({ method: alias.route.method, matches: pathMatcher(alias.route.path) }));
+  return (path) => [...new Set(matchers.filter((matcher) => matcher.matches.test(path)).map((matcher) => matcher.method))];
 }
 
-export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger): void {
+/** Mounts every alias of the router; answers the aliases, for the 405 lookup. */
+export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger): RestAlias[] {
   const createCaller = t.createCallerFactory(appRouter);
   const json = express.json({ limit: MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
-  for (const alias of REST_ALIASES) {
+  const aliases = restAliasesOf(appRouter);
+  for (const alias of aliases) {
+    const { route } = alias;
     const handler = async (req: Request, res: Response) => {
       try {
         // A form or text body would reach validation as "no body": say what to send instead.
-        if (alias.input === "body" && hasBody(req) && !isJsonBody(req)) throw new UnsupportedMediaTypeError();
+        if (route.input === "body" && hasBody(req) && !isJsonBody(req)) throw new UnsupportedMediaTypeError();
         const caller = createCaller(buildRequestContext(req, res, keyLookup));
         const output = await procedureOf(caller, alias.procedure)(inputOf(alias, req));
-        const status = typeof alias.status === "function" ? alias.status(output) : (alias.status ?? 200);
-        if (alias.location) res.setHeader("Location", (output as { statusUrl: string }).statusUrl);
+        const status = typeof route.status === "function" ? route.status(output) : (route.status ?? 200);
+        if (route.location) res.setHeader("Location", (output as { statusUrl: string }).statusUrl);
         if (output === undefined) res.status(status).end();
         else res.status(status).json(output);
       } catch (error) {
         sendProblem(res, error, logger);
       }
     };
-    const method = alias.method.toLowerCase() as "get" | "post" | "delete";
-    if (alias.input === "body") app[method](alias.path, json, handler);
-    else app[method](alias.path, handler);
+    const method = route.method.toLowerCase() as "get" | "post" | "put" | "delete";
+    if (route.input === "body") app[method](route.path, json, handler);
+    else app[method](route.path, handler);
   }
+  return aliases;
 }

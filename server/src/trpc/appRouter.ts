@@ -1,7 +1,7 @@
 /**
  * The whole API as one tRPC router. `AppRouter` is the type the client SDK is built from.
  */
-import type { ServerDeps } from "../deps.js";
+import type { ServerDeps } from "../serverDeps.js";
 import { router } from "./init.js";
 import { createProcedures } from "./procedures.js";
 import { healthRouter } from "./routers/health.js";
@@ -12,7 +12,7 @@ import { monitoringRouter } from "./routers/monitoring.js";
 export function createAppRouter(deps: ServerDeps) {
   const procedures = createProcedures(deps);
   return router({
-    health: healthRouter(deps),
+    health: healthRouter(deps, procedures),
     jobs: jobsRouter(deps, procedures),
     deadJobs: deadJobsRouter(deps, procedures),
     monitoring: monitoringRouter(deps, procedures),

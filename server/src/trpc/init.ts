@@ -4,18 +4,12 @@
  */
 import { initTRPC } from "@trpc/server";
 import type { Problem } from "@taskgate/shared";
-import type { RequestContext } from "../context.js";
+import type { RequestContext } from "../requestContext.js";
 import { toAppError, toProblem } from "../errors/problem.js";
+import type { ProcedureMeta } from "./meta.js";
 import { transformer } from "./transformer.js";
 
-/** Who may call a procedure. */
-export type Access = "public" | "user" | "admin";
-
-/** Per-procedure metadata. */
-export interface ProcedureMeta {
-  /** Default `user`: an API key is required unless in open mode. */
-  access?: Access;
-}
+export type { Access, ProcedureMeta } from "./meta.js";
 
 /** The `data` of every tRPC error: tRPC's code and status, plus the public problem. */
 export interface TaskgateErrorData {

@@ -1,19 +1,29 @@
 /**
- * The procedure builders every router uses, in the request order of DESIGN.md:
+ * The procedure builders every router uses, in the request order of docs/ARCHITECTURE.md ("A request"):
  * access control → (input validation → idempotency) → rate limit → Redis ready → resolver.
+ * What a procedure needs beyond its resolver (REST alias, docs, access) it declares in `meta`
+ * (meta.ts); replays of idempotent calls are answered here, never in a resolver.
  */
 import type { ZodType } from "zod";
-import type { ServerDeps } from "../deps.js";
+import type { RequestContext } from "../requestContext.js";
+import type { ServerDeps } from "../serverDeps.js";
 import { recordBlocked } from "../rateLimit/index.js";
 import { t } from "./init.js";
+import type { ProcedureMeta } from "./meta.js";
 import { accessControl } from "./middleware/access.js";
 import { mapResolverErrors } from "./middleware/resolverErrors.js";
-import { createIdempotencyMiddleware, markEnqueueReachable } from "./middleware/idempotency.js";
-import { createRateLimitMiddleware } from "./middleware/rateLimit.js";
+import { createIdempotencyMiddleware, markEnqueueReachable, type IdempotencyContext } from "./middleware/idempotency.js";
+import { createRateLimitCheck } from "./middleware/rateLimit.js";
 import { createRedisReadyMiddleware } from "./middleware/redisReady.js";
 
+/** What an idempotent resolver is given: the validated input and the request's context. */
+export interface IdempotentCall<TInput> {
+  ctx: RequestContext & IdempotencyContext;
+  input: TInput;
+}
+
 export function createProcedures(deps: ServerDeps) {
-  const rateLimit = createRateLimitMiddleware({
+  const checkRateLimit = createRateLimitCheck({
     limiter: deps.limiter,
     logger: deps.logger,
     recordBlocked: (entry) =>
@@ -26,10 +36,38 @@ export function createProcedures(deps: ServerDeps) {
   const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });
   const guarded = t.procedure.use(mapResolverErrors).use(accessControl);
   const redisReady = createRedisReadyMiddleware(deps.redis);
+  const limited = guarded
+    .use(async (call) => {
+      await checkRateLimit(call);
+      return call.next();
+    })
+    .use(redisReady);
   return {
-    /** Rate-limited procedure for reads and non-idempotent calls. */
-    limited: guarded.use(rateLimit).use(redisReady),
-    /** Builds an idempotent, rate-limited mutation over a validated input. */
-    idempotent: <TOutput, TInput>(schema: ZodType<TOutput, TInput>) => guarded.input(schema).use(idempotency).use(rateLimit).use(redisReady).use(markEnqueueReachable),
+    /** Open to anyone, not rate limited, touches no shared state per call (health). */
+    open: t.procedure.meta({ access: "public" }),
+    /** Rate-limited procedure for reads and non-idempotent calls; `user` access. */
+    limited,
+    /** Rate-limited, admin-only. */
+    admin: limited.meta({ access: "admin" }),
+    /**
+     * An idempotent, rate-limited mutation over a validated input (docs/OPERATIONS.md "The guarantees"). A replay of an
+     * earlier call with the same key and body answers its stored output: it is not charged and
+     * the resolver is not called.
+     */
+    idempotentMutation: <TParsed, TInput, TOutput>(schema: ZodType<TParsed, TInput>, meta: ProcedureMeta, resolve: (call: IdempotentCall<TParsed>) => Promise<TOutput>) =>
+      guarded
+        .meta({ ...meta, idempotent: true })
+        .input(schema)
+        .use(idempotency)
+        .use(async (call) => {
+          if (!call.ctx.replay) await checkRateLimit(call);
+          return call.next();
+        })
+        .use(redisReady)
+        .use(markEnqueueReachable)
+        .mutation(({ ctx, input }) => (ctx.replay ? Promise.resolve(ctx.replay.output as TOutput) : resolve({ ctx, input: input as TParsed }))),
   };
 }
+
+/** The builders, as routers receive them. */
+export type Procedures = ReturnType<typeof createProcedures>;

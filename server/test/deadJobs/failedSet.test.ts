@@ -3,21 +3,18 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { bullPrefix } from "@taskgate/shared";
 import { decodeCursor, encodeCursor, type FailedSetPosition } from "../../src/deadJobs/index.js";
 import { readFailedPage } from "../../src/deadJobs/failedSet.js";
-import { connectTestRedis, deletePrefix, randomPrefix } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis } from "#test-support/redis.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
 
-let prefix: string;
+const prefix = prefixPerTest(redis);
 let queue: Queue;
 beforeEach(() => {
-  prefix = randomPrefix();
-  queue = new Queue("email", { connection: redis, prefix: bullPrefix(prefix) });
+  queue = new Queue("email", { connection: redis, prefix: bullPrefix(prefix()) });
 });
-afterEach(async () => {
-  await queue.close();
-  await deletePrefix(redis, prefix);
-});
+afterEach(() => queue.close());
 
 async function walk(pageSize: number): Promise<string[]> {
   const seen: string[] = [];

@@ -1,16 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Command } from "ioredis";
+import { CONFIG_DEFAULTS } from "@taskgate/shared";
 import { createIdempotencyStore, fingerprint } from "../../src/idempotency/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis, type TestRedis } from "#test-support/redis.js";
 
 describe("idempotency store round trips", () => {
   let redis: TestRedis;
-  let prefix: string;
+  const prefix = prefixPerTest();
   let sent: string[];
 
   beforeEach(async () => {
     redis = connectTestRedis();
-    prefix = randomPrefix();
     await redis.ping(); // connection and ready check done before counting starts
     sent = [];
     // Every command the client writes goes through sendCommand, including the EVAL that
@@ -23,7 +24,6 @@ describe("idempotency store round trips", () => {
   });
 
   afterEach(async () => {
-    await deletePrefix(redis, prefix);
     await redis.quit();
   });
 
@@ -34,7 +34,7 @@ describe("idempotency store round trips", () => {
   };
 
   it("sends exactly one command per claim, complete and release, whatever the outcome", async () => {
-    const store = createIdempotencyStore({ redis, keyPrefix: prefix });
+    const store = createIdempotencyStore({ redis, keyPrefix: prefix(), ttlMs: CONFIG_DEFAULTS.idempotencyTtlMs, leaseMs: CONFIG_DEFAULTS.idempotencyLeaseMs });
     const ref = { scope: "user-a", route: "POST /jobs/email", key: "k1" };
     const fp = fingerprint({ subject: "Hi" });
     let token = "";

@@ -2,19 +2,18 @@ import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { idempotencyRecordKey, idempotencyScripts, type IdempotencyCommands } from "../../src/idempotency/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis, type TestRedis } from "#test-support/redis.js";
 
 describe("idempotency Lua scripts", () => {
   let redis: TestRedis;
-  let prefix: string;
+  const prefix = prefixPerTest();
 
   beforeEach(() => {
     redis = connectTestRedis();
-    prefix = randomPrefix();
   });
 
   afterEach(async () => {
-    await deletePrefix(redis, prefix);
     await redis.quit();
   });
 
@@ -36,7 +35,7 @@ describe("idempotency Lua scripts", () => {
   it("each runs through defineCommand and answers in the shape its header documents", async () => {
     defineLuaCommands(redis, idempotencyScripts);
     const commands = redis as unknown as IdempotencyCommands;
-    const key = idempotencyRecordKey(prefix, "user-a", "POST /jobs/email", "k1");
+    const key = idempotencyRecordKey(prefix(), "user-a", "POST /jobs/email", "k1");
     const recordId = "0".repeat(32);
 
     expect(await commands.idempotencyClaim(key, "fp", recordId, "t1", 30_000, 60_000)).toEqual(["claimed", recordId]);
@@ -60,8 +59,8 @@ describe("idempotency Lua scripts", () => {
   it("release keeps the record as released, or forgets it (deletes it) when asked", async () => {
     defineLuaCommands(redis, idempotencyScripts);
     const commands = redis as unknown as IdempotencyCommands;
-    const kept = `${prefix}:idem:kept`;
-    const forgotten = `${prefix}:idem:forgotten`;
+    const kept = `${prefix()}:idem:kept`;
+    const forgotten = `${prefix()}:idem:forgotten`;
     for (const key of [kept, forgotten]) await commands.idempotencyClaim(key, "fp", "0".repeat(32), "t1", 30_000, 60_000);
     expect(await commands.idempotencyRelease(kept, "t1", "keep")).toBe(1);
     expect(await redis.hget(kept, "state")).toBe("released");

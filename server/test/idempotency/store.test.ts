@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CONFIG_DEFAULTS } from "@taskgate/shared";
 import {
   createIdempotencyStore,
   fingerprint,
@@ -7,7 +7,9 @@ import {
   type ClaimOutcome,
   type IdempotencyStore,
 } from "../../src/idempotency/index.js";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis, type TestRedis } from "#test-support/redis.js";
+import { sleep } from "#test-support/time.js";
 
 const route = "POST /jobs/email";
 const body = { to: "a@example.com", subject: "Hi", text: "Hello" };
@@ -22,21 +24,19 @@ function claimed(outcome: ClaimOutcome): Extract<ClaimOutcome, { kind: "claimed"
 describe("idempotency store", () => {
   let redis: TestRedis;
   let extra: TestRedis[];
-  let prefix: string;
+  const prefix = prefixPerTest();
 
   beforeEach(() => {
     redis = connectTestRedis();
     extra = [];
-    prefix = randomPrefix();
   });
 
   afterEach(async () => {
-    await deletePrefix(redis, prefix);
     await Promise.all([redis, ...extra].map((c) => c.quit()));
   });
 
   const store = (options: { ttlMs?: number; leaseMs?: number } = {}): IdempotencyStore =>
-    createIdempotencyStore({ redis, keyPrefix: prefix, ...options });
+    createIdempotencyStore({ redis, keyPrefix: prefix(), ttlMs: CONFIG_DEFAULTS.idempotencyTtlMs, leaseMs: CONFIG_DEFAULTS.idempotencyLeaseMs, ...options });
 
   it("claims a fresh key, then replays the stored status and body for the same payload", async () => {
     const s = store();
@@ -50,7 +50,7 @@ describe("idempotency store", () => {
 
   it("lets exactly one of 50 concurrent claims on a fresh key through; the rest are in use", async () => {
     extra = [connectTestRedis(), connectTestRedis()];
-    const stores = [redis, ...extra].map((client) => createIdempotencyStore({ redis: client, keyPrefix: prefix }));
+    const stores = [redis, ...extra].map((client) => createIdempotencyStore({ redis: client, keyPrefix: prefix(), ttlMs: CONFIG_DEFAULTS.idempotencyTtlMs, leaseMs: CONFIG_DEFAULTS.idempotencyLeaseMs }));
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) => stores[i % 3]!.claim({ scope: "user-a", route, key: "race", fingerprint: fp })),
     );
@@ -138,7 +138,7 @@ describe("idempotency store", () => {
     const first = claimed(await s.claim({ scope: "user-a", route, key: "k1", fingerprint: fp }));
     await s.complete({ scope: "user-a", route, key: "k1", token: first.token, status: 202, body: response });
 
-    const recordKey = idempotencyRecordKey(prefix, "user-a", route, "k1");
+    const recordKey = idempotencyRecordKey(prefix(), "user-a", route, "k1");
     for (let i = 0; i < 100 && (await redis.exists(recordKey)) === 1; i++) await sleep(50);
 
     const again = claimed(await s.claim({ scope: "user-a", route, key: "k1", fingerprint: fp }));

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordBlocked } from "../../src/rateLimit/index.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
-import { connectTestRedis, keysMatching } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis, keysMatching } from "#test-support/redis.js";
+import { BLOCKED_LOG_DEFAULTS } from "../rateLimit/configDefaults.js";
 
 const redis = connectTestRedis();
 const prefix = prefixPerTest(redis);
@@ -15,7 +16,7 @@ describe("blocked log under a flood", () => {
     for (let start = 0; start < total; start += 1000) {
       await Promise.all(
         Array.from({ length: 1000 }, (_, i) =>
-          recordBlocked(redis, prefix(), { at, requestId: `flood-${start + i}`, ip: "203.0.113.9", route: "POST /jobs/email", rule: "tight", limit: 1, windowMs: 60_000, retryAfterMs: 1000 }, { maxEntries: 10_000 }),
+          recordBlocked(redis, prefix(), { at, requestId: `flood-${start + i}`, ip: "203.0.113.9", route: "POST /jobs/email", rule: "tight", limit: 1, windowMs: 60_000, retryAfterMs: 1000 }, { ...BLOCKED_LOG_DEFAULTS, maxEntries: 10_000 }),
         ),
       );
     }

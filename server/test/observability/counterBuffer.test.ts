@@ -1,8 +1,8 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCounterBuffer } from "../../src/observability/index.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
-import { commandsSent, connectTestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { commandsSent, connectTestRedis } from "#test-support/redis.js";
 
 const redis = connectTestRedis();
 const prefix = prefixPerTest(redis);

@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
 import { readBlocked, recordBlocked, scanBlocked, type BlockedEntry } from "../../src/rateLimit/index.js";
-import { connectTestRedis } from "../../../test/support/redis.js";
-import { sleep } from "./support.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { connectTestRedis } from "#test-support/redis.js";
+import { sleep } from "#test-support/time.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { BLOCKED_LOG_DEFAULTS } from "./configDefaults.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -30,9 +31,9 @@ function entry(overrides: Partial<BlockedEntry>): BlockedEntry {
 
 describe("blocked log", () => {
   it("reads entries back newest first, with every field", async () => {
-    await recordBlocked(redis, prefix(), entry({ requestId: "a" }));
-    await recordBlocked(redis, prefix(), entry({ requestId: "b", userId: undefined, ip: "::1" }));
-    await recordBlocked(redis, prefix(), entry({ requestId: "c" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "a" }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ requestId: "b", userId: undefined, ip: "::1" }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ requestId: "c" }), BLOCKED_LOG_DEFAULTS);
     const entries = await readBlocked(redis, prefix());
     expect(entries.map((e) => e.requestId)).toEqual(["c", "b", "a"]);
     const { id, ...fields } = entries[2]!;
@@ -43,10 +44,10 @@ describe("blocked log", () => {
   });
 
   it("filters by ip, user, rule and route, and stops at the limit", async () => {
-    await recordBlocked(redis, prefix(), entry({ requestId: "1", ip: "1.1.1.1", rule: "ip-default", route: "GET /jobs/x" }));
-    await recordBlocked(redis, prefix(), entry({ requestId: "2", userId: "u2" }));
-    await recordBlocked(redis, prefix(), entry({ requestId: "3" }));
-    await recordBlocked(redis, prefix(), entry({ requestId: "4" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "1", ip: "1.1.1.1", rule: "ip-default", route: "GET /jobs/x" }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ requestId: "2", userId: "u2" }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ requestId: "3" }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ requestId: "4" }), BLOCKED_LOG_DEFAULTS);
     const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix(), filters)).map((e) => e.requestId);
     expect(await ids({ ip: "1.1.1.1" })).toEqual(["1"]);
     expect(await ids({ userId: "u2" })).toEqual(["2"]);
@@ -58,11 +59,11 @@ describe("blocked log", () => {
   });
 
   it("bounds a read by since/until (stream ids, inclusive)", async () => {
-    await recordBlocked(redis, prefix(), entry({ requestId: "old" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "old" }), BLOCKED_LOG_DEFAULTS);
     await sleep(5);
-    await recordBlocked(redis, prefix(), entry({ requestId: "mid" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "mid" }), BLOCKED_LOG_DEFAULTS);
     await sleep(5);
-    await recordBlocked(redis, prefix(), entry({ requestId: "new" }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "new" }), BLOCKED_LOG_DEFAULTS);
     const all = await readBlocked(redis, prefix());
     const ms = (requestId: string) => Number(all.find((e) => e.requestId === requestId)!.id.split("-")[0]);
     const ids = async (filters: Parameters<typeof readBlocked>[2]) => (await readBlocked(redis, prefix(), filters)).map((e) => e.requestId);
@@ -73,22 +74,22 @@ describe("blocked log", () => {
   });
 
   it("pages through the stream to fill a filtered read, up to maxScan entries", async () => {
-    await recordBlocked(redis, prefix(), entry({ requestId: "rare", ip: "9.9.9.9" }));
-    await Promise.all(Array.from({ length: 450 }, (_, i) => recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }))));
+    await recordBlocked(redis, prefix(), entry({ requestId: "rare", ip: "9.9.9.9" }), BLOCKED_LOG_DEFAULTS);
+    await Promise.all(Array.from({ length: 450 }, (_, i) => recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }), BLOCKED_LOG_DEFAULTS)));
     expect((await readBlocked(redis, prefix(), { ip: "9.9.9.9" })).map((e) => e.requestId)).toEqual(["rare"]);
     expect(await readBlocked(redis, prefix(), { ip: "9.9.9.9", maxScan: 100 })).toEqual([]);
     expect(await readBlocked(redis, prefix(), { limit: 1000 })).toHaveLength(451);
   });
 
   it("pages with a cursor: every entry once, in order, unshifted by entries appended meanwhile", async () => {
-    for (let i = 0; i < 25; i++) await recordBlocked(redis, prefix(), entry({ requestId: `r${i}`, userId: i % 2 === 0 ? "even" : "odd" }));
+    for (let i = 0; i < 25; i++) await recordBlocked(redis, prefix(), entry({ requestId: `r${i}`, userId: i % 2 === 0 ? "even" : "odd" }), BLOCKED_LOG_DEFAULTS);
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 10; pages++) {
       const page = await scanBlocked(redis, prefix(), { limit: 10, ...(cursor === undefined ? {} : { cursor }) });
       seen.push(...page.entries.map((e) => e.requestId));
       // A newer entry arriving between pages must not reappear in, or shift, the older pages.
-      if (pages === 0) await recordBlocked(redis, prefix(), entry({ requestId: "late" }));
+      if (pages === 0) await recordBlocked(redis, prefix(), entry({ requestId: "late" }), BLOCKED_LOG_DEFAULTS);
       if (page.nextCursor === null) break;
       cursor = page.nextCursor;
     }
@@ -106,8 +107,8 @@ describe("blocked log", () => {
   });
 
   it("hands back a cursor when maxScan stops a filtered read early, so the caller can go on", async () => {
-    await recordBlocked(redis, prefix(), entry({ requestId: "rare", ip: "9.9.9.9" }));
-    for (let i = 0; i < 30; i++) await recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }));
+    await recordBlocked(redis, prefix(), entry({ requestId: "rare", ip: "9.9.9.9" }), BLOCKED_LOG_DEFAULTS);
+    for (let i = 0; i < 30; i++) await recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }), BLOCKED_LOG_DEFAULTS);
     const first = await scanBlocked(redis, prefix(), { ip: "9.9.9.9", maxScan: 20 });
     expect(first.entries).toEqual([]);
     expect(first.nextCursor).not.toBeNull();
@@ -117,7 +118,7 @@ describe("blocked log", () => {
   });
 
   it("caps the stream approximately at maxEntries", async () => {
-    for (let i = 0; i < 300; i++) await recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }), { maxEntries: 10 });
+    for (let i = 0; i < 300; i++) await recordBlocked(redis, prefix(), entry({ requestId: `n${i}` }), { ...BLOCKED_LOG_DEFAULTS, maxEntries: 10 });
     const length = await redis.xlen(redisKeys(prefix()).blockedLog());
     expect(length).toBeGreaterThanOrEqual(10);
     expect(length).toBeLessThan(300);
@@ -128,9 +129,9 @@ describe("blocked log", () => {
     const minuteStart = Math.floor(Date.now() / 60_000) * 60_000;
     const hourOf = (ms: number) => Math.floor(ms / 3_600_000) * 3_600_000;
     const times = [minuteStart + 1000, minuteStart + 20_000, minuteStart + 61_000];
-    await recordBlocked(redis, prefix(), entry({ at: times[0]! }));
-    await recordBlocked(redis, prefix(), entry({ at: times[1]!, rule: "ip-default", route: "GET /jobs/x" }));
-    await recordBlocked(redis, prefix(), entry({ at: times[2]! })); // the next minute
+    await recordBlocked(redis, prefix(), entry({ at: times[0]! }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ at: times[1]!, rule: "ip-default", route: "GET /jobs/x" }), BLOCKED_LOG_DEFAULTS);
+    await recordBlocked(redis, prefix(), entry({ at: times[2]! }), BLOCKED_LOG_DEFAULTS); // the next minute
     const keys = redisKeys(prefix());
     const minute = keys.counterBucket("blocked", "minute", minuteStart);
     const nextMinute = keys.counterBucket("blocked", "minute", minuteStart + 60_000);
@@ -157,7 +158,7 @@ describe("blocked log", () => {
     await broken.quit();
     let promise: Promise<void> | undefined;
     expect(() => {
-      promise = recordBlocked(broken, prefix(), entry({}));
+      promise = recordBlocked(broken, prefix(), entry({}), BLOCKED_LOG_DEFAULTS);
     }).not.toThrow();
     await expect(promise).rejects.toThrow();
   });

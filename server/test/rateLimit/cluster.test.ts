@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Cluster, Redis } from "ioredis";
 import { createRateLimiter, rateLimitKeyPrefix, readBlocked, recordBlocked } from "../../src/rateLimit/index.js";
-import { rule, sleep, startPrivateRedis, type PrivateRedis } from "./support.js";
+import { startPrivateRedis, type PrivateRedis } from "#test-support/privateRedis.js";
+import { sleep } from "#test-support/time.js";
+import { rule } from "./support.js";
+import { BLOCKED_LOG_DEFAULTS, LIMITER_DEFAULTS } from "./configDefaults.js";
 
 // A one-node Redis Cluster still refuses scripts whose keys span hash slots (CROSSSLOT), which
 // is what a request's rules (ip, user, global) would do without a hash tag.
@@ -9,7 +12,7 @@ describe("under Redis Cluster", () => {
   let server: PrivateRedis;
   let cluster: Cluster;
   beforeAll(async () => {
-    server = await startPrivateRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-announce-ip", "127.0.0.1"]);
+    server = await startPrivateRedis({ args: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-announce-ip", "127.0.0.1"] });
     const setup = new Redis({ host: "127.0.0.1", port: server.port });
     try {
       await setup.call("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
@@ -25,7 +28,7 @@ describe("under Redis Cluster", () => {
   });
   afterAll(async () => {
     await cluster?.quit().catch(() => {});
-    server?.stop();
+    await server?.stop();
   });
 
   it("puts the limiter's keys under one hash tag unless the prefix has one", () => {
@@ -36,6 +39,7 @@ describe("under Redis Cluster", () => {
 
   it("checks ip, user and global rules of one request in one script", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis: cluster,
       keyPrefix: "tg",
       failMode: "closed",
@@ -63,7 +67,7 @@ describe("under Redis Cluster", () => {
       limit: 2,
       windowMs: 60_000,
       retryAfterMs: 1000,
-    });
+    }, BLOCKED_LOG_DEFAULTS);
     expect((await readBlocked(cluster, "tg")).map((e) => e.requestId)).toEqual(["r1"]);
   });
 });

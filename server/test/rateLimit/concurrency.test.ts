@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys, type RateLimitRule } from "@taskgate/shared";
 import { createRateLimiter, rateLimitKeyPrefix, type RateLimiter } from "../../src/rateLimit/index.js";
-import { connectTestRedis, type TestRedis } from "../../../test/support/redis.js";
+import { connectTestRedis, type TestRedis } from "#test-support/redis.js";
 import { rule } from "./support.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
 
 // Three connections and three limiters, as three API processes sharing one Redis.
 const connections: TestRedis[] = [connectTestRedis(), connectTestRedis(), connectTestRedis()];

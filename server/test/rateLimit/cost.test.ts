@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { emailJobInput, redisKeys } from "@taskgate/shared";
 import { createRateLimiter, formatRateLimit, rateLimitKeyPrefix, recipientCount, requestCost } from "../../src/rateLimit/index.js";
-import { connectTestRedis } from "../../../test/support/redis.js";
-import { parseList } from "../../../test/support/structuredFields.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { connectTestRedis } from "#test-support/redis.js";
+import { parseList } from "#test-support/structuredFields.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
 import { rule } from "./support.js";
+import { LIMITER_DEFAULTS } from "./configDefaults.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -47,7 +48,7 @@ describe("recipientCount and requestCost", () => {
 
 describe('cost: "recipients"', () => {
   it("admits 3 of 5, denies a further 3 without recording anything, then admits 2; RateLimit r follows the cost", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "user", limit: 5, windowMs: 60_000, cost: "recipients" })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "user", limit: 5, windowMs: 60_000, cost: "recipients" })] });
     const key = rateLimitKeys().rateLimit("per-recipient", "u1");
 
     const first = await limiter.check(mail(addresses(2), { cc: ["c@example.com"] }));
@@ -79,7 +80,7 @@ describe('cost: "recipients"', () => {
   });
 
   it("denies a request whose recipients alone exceed the limit, recording nothing, with a whole window to wait", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "user", limit: 5, windowMs: 60_000, cost: "recipients" })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "user", limit: 5, windowMs: 60_000, cost: "recipients" })] });
     const denied = await limiter.check(mail(addresses(6)));
     expect(denied.allowed).toBe(false);
     expect(denied.reported).toMatchObject({ cost: 6, remaining: 5, retryAfterMs: 60_000, resetMs: 0 });
@@ -91,6 +92,7 @@ describe('cost: "recipients"', () => {
 
   it("charges each rule its own cost in the one check, and a denial by one writes to none", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis,
       keyPrefix: prefix(),
       rules: [
@@ -111,7 +113,7 @@ describe('cost: "recipients"', () => {
   });
 
   it("charges a request that is not a mail 1", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "ip", limit: 2, windowMs: 60_000, cost: "recipients" })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "ip", limit: 2, windowMs: 60_000, cost: "recipients" })] });
     const read = { route: "GET /jobs/status/:queue/:jobId", ip: "10.0.0.1" };
     expect((await limiter.check(read)).outcomes[0]).toMatchObject({ cost: 1, remaining: 1 });
     expect((await limiter.check(read)).outcomes[0]).toMatchObject({ cost: 1, remaining: 0 });
@@ -119,7 +121,7 @@ describe('cost: "recipients"', () => {
   });
 
   it("records a cost larger than one ZADD batch exactly (450 units)", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "bulk", key: "user", limit: 1000, windowMs: 60_000, cost: "recipients" })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "bulk", key: "user", limit: 1000, windowMs: 60_000, cost: "recipients" })] });
     const request = { route: "POST /jobs/email", ip: "10.0.0.1", userId: "u1", recipients: 450 };
     expect((await limiter.check(request)).outcomes[0]).toMatchObject({ cost: 450, remaining: 550 });
     expect(await redis.zcard(rateLimitKeys().rateLimit("bulk", "u1"))).toBe(450);

@@ -1,7 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { describe, expect, it } from "vitest";
 import { createDeadlines } from "../../src/rateLimit/deadlines.js";
-import { sleep } from "./support.js";
+import { sleep } from "#test-support/time.js";
 
 class Late extends Error {}
 

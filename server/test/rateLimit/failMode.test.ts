@@ -2,8 +2,10 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { createRateLimiter, type RateLimitFailMode } from "../../src/rateLimit/index.js";
-import { randomPrefix } from "../../../test/support/redis.js";
-import { freePort, rule, startPrivateRedis, type PrivateRedis } from "./support.js";
+import { randomPrefix } from "#test-support/redis.js";
+import { freePort } from "#test-support/ports.js";
+import { startPrivateRedis, type PrivateRedis } from "#test-support/privateRedis.js";
+import { rule } from "./support.js";
 
 const rules = [rule({ name: "per-ip", key: "ip", limit: 10, windowMs: 60_000 })];
 const request = { route: "POST /jobs/email", ip: "10.0.0.1" };
@@ -47,9 +49,9 @@ describe("when Redis stops answering, then dies", () => {
     client = fastFailingClient(server.port);
     if (client.status !== "ready") await once(client, "ready");
   });
-  afterAll(() => {
+  afterAll(async () => {
     client.disconnect();
-    server.stop();
+    await server.stop();
   });
 
   it("works while Redis answers", async () => {
@@ -60,15 +62,14 @@ describe("when Redis stops answering, then dies", () => {
   });
 
   it("resolves with failure 'timeout' when the reply does not come in time (open admits, closed denies)", async () => {
-    process.kill(server.process.pid!, "SIGSTOP"); // connected, but silent
+    process.kill(server.proc.pid, "SIGSTOP"); // connected, but silent
     const [open, closed] = await Promise.all([limiter(client, "open").check(request), limiter(client, "closed").check(request)]);
     expect(open).toMatchObject({ allowed: true, failure: "timeout", outcomes: [] });
     expect(closed).toMatchObject({ allowed: false, failure: "timeout", outcomes: [] });
   });
 
   it("resolves with failure set once the server was killed (SIGKILL)", async () => {
-    process.kill(server.process.pid!, "SIGKILL");
-    await new Promise((resolve) => server.process.once("exit", resolve));
+    await server.crash();
     const [open, closed] = await Promise.all([limiter(client, "open").check(request), limiter(client, "closed").check(request)]);
     expect(open.allowed).toBe(true);
     expect(open.failure).toMatch(/^(timeout|error)$/);

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { RuleOutcome } from "@taskgate/shared";
 import { createRateLimiter, formatRateLimitHeaders, pickReported, retryAfterSeconds } from "../../src/rateLimit/index.js";
-import { connectTestRedis } from "../../../test/support/redis.js";
+import { connectTestRedis } from "#test-support/redis.js";
 import { rule } from "./support.js";
-import { parseList } from "../../../test/support/structuredFields.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { parseList } from "#test-support/structuredFields.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { LIMITER_DEFAULTS } from "./configDefaults.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -18,6 +19,7 @@ function outcome(overrides: Partial<RuleOutcome>): RuleOutcome {
 describe("IETF rate-limit headers", () => {
   it("lists every matching rule in both headers, in rule order, as parseable structured fields", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis,
       keyPrefix: prefix(),
       rules: [

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createRateLimiter } from "../../src/rateLimit/index.js";
-import { commandsSent, connectTestRedis } from "../../../test/support/redis.js";
+import { commandsSent, connectTestRedis } from "#test-support/redis.js";
 import { rule } from "./support.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { LIMITER_DEFAULTS } from "./configDefaults.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -18,7 +19,7 @@ describe("round trips", () => {
       const rules = Array.from({ length: ruleCount }, (_, i) =>
         rule({ name: `r${i}`, key: (["ip", "user", "global"] as const)[i % 3]!, limit: 100, windowMs: 60_000 }),
       );
-      const limiter = createRateLimiter({ redis: connection, keyPrefix: prefix(), rules });
+      const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis: connection, keyPrefix: prefix(), rules });
       const request = { route: "POST /jobs/email", ip: "10.0.0.1", userId: "u1" };
       for (let check = 0; check < 3; check++) {
         const { names: sent } = await commandsSent(connection, async () => {
@@ -36,6 +37,7 @@ describe("round trips", () => {
 
   it("sends nothing when no rule matches the request", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis,
       keyPrefix: prefix(),
       rules: [rule({ name: "email", key: "user", limit: 1, windowMs: 60_000, routes: ["POST /jobs/email"] })],

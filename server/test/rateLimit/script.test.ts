@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { rateLimitKeyPrefix, slidingWindowScript, type SlidingWindowCommands } from "../../src/rateLimit/index.js";
-import { connectTestRedis, type TestRedis } from "../../../test/support/redis.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { connectTestRedis, type TestRedis } from "#test-support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -21,7 +21,7 @@ function slidingWindow(client: TestRedis, keys: string[], id: string, perRule: [
 
 describe("slidingWindow-n.lua", () => {
   it("loads into Redis (SCRIPT LOAD returns the sha1 of the file)", async () => {
-    const source = readFileSync(new URL("../../src/rateLimit/slidingWindow-n.lua", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../../src/rateLimit/lua/slidingWindow-n.lua", import.meta.url), "utf8");
     expect(slidingWindowScript.name).toBe("slidingWindow");
     expect(slidingWindowScript.numberOfKeys).toBeUndefined();
     const sha = await redis.script("LOAD", source);

@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
 import { createRateLimiter, rateLimitKeyPrefix, retryAfterSeconds } from "../../src/rateLimit/index.js";
-import { connectTestRedis } from "../../../test/support/redis.js";
-import { rule, sleep } from "./support.js";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
+import { connectTestRedis } from "#test-support/redis.js";
+import { sleep } from "#test-support/time.js";
+import { rule } from "./support.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { LIMITER_DEFAULTS } from "./configDefaults.js";
 
 const redis = connectTestRedis();
 afterAll(() => redis.quit());
@@ -28,7 +30,7 @@ async function scoreAt(key: string, rank: number): Promise<number> {
 
 describe("sliding window", () => {
   it("admits again once the window has slid past the earlier requests, and trims them", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 3, windowMs: 1000 })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 3, windowMs: 1000 })] });
     for (let i = 0; i < 3; i++) expect((await limiter.check(request)).allowed).toBe(true);
     const denied = await limiter.check(request);
     expect(denied.allowed).toBe(false);
@@ -42,7 +44,7 @@ describe("sliding window", () => {
   });
 
   it("does not extend the lock-out or grow the set when hammered at 3x the limit while denied", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 1500 })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 1500 })] });
     const key = rateLimitKeys().rateLimit("r", "u1");
     for (let i = 0; i < 5; i++) expect((await limiter.check(request)).allowed).toBe(true);
 
@@ -69,7 +71,7 @@ describe("sliding window", () => {
   });
 
   it("reports retryAfterMs exactly from the Redis clock at the window's edge, and Retry-After is never earlier", async () => {
-    const limiter = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 2, windowMs: 2000 })] });
+    const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 2, windowMs: 2000 })] });
     const key = rateLimitKeys().rateLimit("r", "u1");
     expect((await limiter.check(request)).allowed).toBe(true);
     await sleep(300);
@@ -94,13 +96,13 @@ describe("sliding window", () => {
 
   it("finds the wait by rank when costs differ (a rule whose cost changed between deploys)", async () => {
     const key = rateLimitKeys().rateLimit("r", "u1");
-    const cheap = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 5000, cost: 1 })] });
+    const cheap = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 5000, cost: 1 })] });
     for (let i = 0; i < 3; i++) {
       expect((await cheap.check(request)).allowed).toBe(true);
       await sleep(30);
     }
     // 3 counted + cost 4 > 5: two units must leave, so the wait ends when the second oldest leaves.
-    const dear = createRateLimiter({ redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 5000, cost: 4 })] });
+    const dear = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 5000, cost: 4 })] });
     const second = await scoreAt(key, 1);
     const before = await redisNowUs();
     const denied = await dear.check(request);
@@ -116,6 +118,7 @@ describe("sliding window", () => {
 describe("cost", () => {
   it("counts a request of cost 3 as three units", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis,
       keyPrefix: prefix(),
       rules: [rule({ name: "heavy", key: "user", limit: 10, windowMs: 60_000, cost: 3 }), rule({ name: "light", key: "ip", limit: 10, windowMs: 60_000 })],
@@ -140,6 +143,7 @@ describe("cost", () => {
 describe("reported rule", () => {
   it("reports the violated rule with the lowest priority number", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis,
       keyPrefix: prefix(),
       rules: [
@@ -157,6 +161,7 @@ describe("reported rule", () => {
 
   it("breaks a priority tie with the longest wait", async () => {
     const limiter = createRateLimiter({
+      ...LIMITER_DEFAULTS,
       redis,
       keyPrefix: prefix(),
       rules: [rule({ name: "short", key: "ip", limit: 1, windowMs: 2000 }), rule({ name: "long", key: "user", limit: 1, windowMs: 9000 })],

@@ -1,5 +1,5 @@
 /**
- * Dead jobs (API.md §6): jobs that failed for good — attempts exhausted or a permanent error —
+ * Dead jobs (README "Try it"): jobs that failed for good — attempts exhausted or a permanent error —
  * as admins list, inspect, retry and delete them. Inputs and outputs of the `deadJobs.*` procedures.
  */
 import { z } from "zod";

@@ -24,11 +24,7 @@ export function senderDomain(from: string): string {
   return match?.[1] ?? "localhost";
 }
 
-/** `<email.JOBID@domain>`: stable per job. */
-export function messageIdFor(queue: string, jobId: string, from: string): string {
-  return `<${queue}.${jobId}@${senderDomain(from)}>`;
-}
-
+/** One message, sender parsed on the spot (the processor uses `mailBuilder`). */
 export function buildMail(queue: string, jobId: string, data: EmailJobData, from: string): OutgoingMail {
   return mailBuilder(from)(queue, jobId, data);
 }
@@ -50,6 +46,7 @@ export function mailBuilder(from: string): (queue: string, jobId: string, data: 
     }
     headers["X-Request-Id"] = data.requestId;
     headers["X-Taskgate-Job"] = `${queue}/${jobId}`;
+    // `<email.JOBID@domain>`: stable per job.
     const mail: OutgoingMail = { from, to: email.to, subject: email.subject, messageId: `<${queue}.${jobId}@${domain}>`, headers };
     if (email.cc !== undefined) mail.cc = email.cc;
     if (email.bcc !== undefined) mail.bcc = email.bcc;

@@ -8,24 +8,20 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { createEffectBatcher } from "./effectBatcher.js";
 import { effectGuardScripts, type EffectGuardCommands } from "./scripts.js";
 
-/** Default lease: how long a claim excludes other owners without renewal (30 s). */
-export const DEFAULT_EFFECT_LEASE_MS = 30_000;
-/** Default lifetime of an effect record (7 days): keep it at least as long as completed jobs. */
-export const DEFAULT_EFFECT_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-
 /** Options of `createEffectGuard`. */
 export interface EffectGuardOptions {
   /** Client the scripts are registered on (a Redis or a Cluster; every key of one call shares a slot). */
   redis: Redis | Cluster;
   /** Key prefix of every key the project writes (`KEY_PREFIX`), e.g. `tg`. */
   keyPrefix: string;
-  /** How long a claim excludes other owners unless renewed, in ms. Default 30_000. */
-  leaseMs?: number;
+  /** How long a claim excludes other owners unless renewed, in ms; required, the config's `workerLockMs` (default 30 000). */
+  leaseMs: number;
   /**
-   * How long an effect record is kept, in ms. Default 7 days. Must outlive completed jobs
-   * (`removeOnComplete`) and every retry, or a late re-run finds no record and sends again.
+   * How long an effect record is kept, in ms; required, `effectTtlMs(config)` (default 30 days).
+   * Must outlive completed and dead jobs (`removeOnComplete`, `removeOnFail`) and every retry,
+   * or a late re-run finds no record and sends again.
    */
-  ttlMs?: number;
+  ttlMs: number;
   /**
    * Whether claims and done marks issued in one event-loop turn are sent as one `effectBatch`
    * call (see `effectBatcher.ts`). Default: true on a single Redis; always false on a Cluster,
@@ -71,8 +67,7 @@ export interface EffectGuard {
 
 /** Creates the execution guard and registers its scripts on the client (idempotent). */
 export function createEffectGuard(options: EffectGuardOptions): EffectGuard {
-  const leaseMs = options.leaseMs ?? DEFAULT_EFFECT_LEASE_MS;
-  const ttlMs = options.ttlMs ?? DEFAULT_EFFECT_TTL_MS;
+  const { leaseMs, ttlMs } = options;
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 1) {
     throw new RangeError(`leaseMs must be a positive integer, got ${leaseMs}`);
   }

@@ -4,8 +4,6 @@
  */
 export {
   createEffectGuard,
-  DEFAULT_EFFECT_LEASE_MS,
-  DEFAULT_EFFECT_TTL_MS,
   type ClaimResult,
   type EffectGuard,
   type EffectGuardOptions,

@@ -9,10 +9,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Cluster, Redis } from "ioredis";
 import { redisKeys } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
-import { commandsSent, connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { commandsSent, connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "#test-support/redis.js";
 import { createEffectGuard, effectGuardScripts, type EffectGuardCommands } from "../../src/guard/index.js";
-import { waitForLeaseExpiry } from "./helpers.js";
+import { GUARD_TIMES, waitForLeaseExpiry } from "./helpers.js";
 
 const QUEUE = "{batch}";
 const TTL_MS = 60_000;
@@ -209,7 +209,7 @@ describe("effect guard batching", () => {
   const prefixOf = prefixPerTest(redis);
 
   it("sends the claims and done marks of one turn as one call on a single Redis, and one call each on a Cluster", async () => {
-    const guard = createEffectGuard({ redis, keyPrefix: prefixOf() });
+    const guard = createEffectGuard({ redis, keyPrefix: prefixOf(), ...GUARD_TIMES });
     const jobs = Array.from({ length: 10 }, (_, i) => `job-${i}`);
     // Warm-up: the first call of a script may need EVAL after NOSCRIPT.
     await Promise.all([guard.claim("email", "warm-1", "w"), guard.claim("email", "warm-2", "w")]);
@@ -234,8 +234,8 @@ describe("effect guard batching", () => {
     const offline = new Redis({ host: "127.0.0.1", port: 1, lazyConnect: true, enableOfflineQueue: false, retryStrategy: () => null });
     offline.on("error", () => undefined);
     try {
-      const single = createEffectGuard({ redis: offline, keyPrefix: prefixOf(), batch: false });
-      const batched = createEffectGuard({ redis: offline, keyPrefix: prefixOf() });
+      const single = createEffectGuard({ redis: offline, keyPrefix: prefixOf(), ...GUARD_TIMES, batch: false });
+      const batched = createEffectGuard({ redis: offline, keyPrefix: prefixOf(), ...GUARD_TIMES });
       const operations = (guard: typeof single) => [guard.claim("email", "j1", "a"), guard.claim("email", "j2", "b"), guard.markDone("email", "j3", "c", "sent")];
       const messages = async (guard: typeof single) => (await Promise.allSettled(operations(guard))).map((settled) => (settled.status === "rejected" ? String((settled.reason as Error).message) : "resolved"));
 

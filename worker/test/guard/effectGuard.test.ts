@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
-import { prefixPerTest } from "../../../test/support/prefixPerTest.js";
-import { connectTestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis } from "#test-support/redis.js";
 import { createEffectGuard, type EffectGuard } from "../../src/guard/index.js";
-import { readEffect, waitForLeaseExpiry } from "./helpers.js";
+import { GUARD_TIMES, readEffect, waitForLeaseExpiry } from "./helpers.js";
 
 const QUEUE = "email";
 const JOB = "job-1";
@@ -14,7 +14,7 @@ describe("effect guard", () => {
   const prefix = prefixPerTest(redis);
 
   function guardWith(options: { leaseMs?: number; ttlMs?: number } = {}): EffectGuard {
-    return createEffectGuard({ redis, keyPrefix: prefix(), ...options });
+    return createEffectGuard({ redis, keyPrefix: prefix(), ...GUARD_TIMES, ...options });
   }
 
   it("claims a fresh effect, and a claim after the done mark finds it done with the stored result", async () => {

@@ -1,10 +1,10 @@
 /** Shared helpers of the execution guard tests: waiting on the Redis clock, counting effects. */
-import type { TestRedis } from "../../../test/support/redis.js";
-import { redisKeys } from "@taskgate/shared";
+import type { TestRedis } from "#test-support/redis.js";
+import { sleep } from "#test-support/time.js";
+import { CONFIG_DEFAULTS, effectTtlMs, redisKeys } from "@taskgate/shared";
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** The lease and record lifetime the worker gives the guard under the default config, in ms. */
+export const GUARD_TIMES = { leaseMs: CONFIG_DEFAULTS.workerLockMs, ttlMs: effectTtlMs(CONFIG_DEFAULTS) } as const;
 
 /** The effect record of a job, as stored. */
 export async function readEffect(redis: TestRedis, prefix: string, queue: string, jobId: string): Promise<Record<string, string>> {

@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
-import { connectTestRedis, deletePrefix, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { connectTestRedis, type TestRedis } from "#test-support/redis.js";
 import {
   createEffectGuard,
   EffectBusyError,
@@ -8,7 +9,8 @@ import {
   runGuarded,
   type EffectGuard,
 } from "../../src/guard/index.js";
-import { countingEffect, readEffect, sleep, waitForLeaseExpiry } from "./helpers.js";
+import { sleep } from "#test-support/time.js";
+import { countingEffect, GUARD_TIMES, readEffect, waitForLeaseExpiry } from "./helpers.js";
 
 const QUEUE = "email";
 const JOB = "job-1";
@@ -21,26 +23,15 @@ class SmtpError extends Error {
 const refusedBeforeData = (error: unknown) => error instanceof SmtpError && error.code === "ECONNREFUSED";
 
 describe("runGuarded", () => {
-  let connections: TestRedis[];
-  let redis: TestRedis;
-  let prefix: string;
-
-  beforeAll(() => {
-    connections = [connectTestRedis(), connectTestRedis(), connectTestRedis()];
-    redis = connections[0]!;
-  });
+  const connections: TestRedis[] = [connectTestRedis(), connectTestRedis(), connectTestRedis()];
+  const redis = connections[0]!;
   afterAll(async () => {
     await Promise.all(connections.map((connection) => connection.quit()));
   });
-  beforeEach(() => {
-    prefix = randomPrefix();
-  });
-  afterEach(async () => {
-    await deletePrefix(redis, prefix);
-  });
+  const prefix = prefixPerTest(redis);
 
   function guardWith(options: { leaseMs?: number; connection?: TestRedis } = {}): EffectGuard {
-    return createEffectGuard({ redis: options.connection ?? redis, keyPrefix: prefix, leaseMs: options.leaseMs });
+    return createEffectGuard({ redis: options.connection ?? redis, keyPrefix: prefix(), ttlMs: GUARD_TIMES.ttlMs, leaseMs: options.leaseMs ?? GUARD_TIMES.leaseMs });
   }
 
   it("runs the effect once, marks it done, and a later run returns the stored result without running it", async () => {
@@ -98,13 +89,13 @@ describe("runGuarded", () => {
   it("takes over from a dead owner once its lease ran out and runs the effect again", async () => {
     const guard = guardWith({ leaseMs: 200 });
     await guard.claim(QUEUE, JOB, "dead-run"); // claims, then dies without a done mark
-    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    await waitForLeaseExpiry(redis, prefix(), QUEUE, JOB);
     const mail = countingEffect("sent");
 
     const outcome = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect });
     expect(outcome).toEqual({ result: "sent", deduplicated: false, reclaimed: true });
     expect(mail.runs).toBe(1);
-    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ state: "done", owner: "run-2", claims: "2" });
+    expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ state: "done", owner: "run-2", claims: "2" });
   });
 
   it("releases the claim after a definitely-not-sent failure, so the next run claims at once", async () => {
@@ -121,7 +112,7 @@ describe("runGuarded", () => {
         isDefinitelyNotSent: refusedBeforeData,
       }),
     ).rejects.toBe(refused);
-    expect(await redis.exists(redisKeys(prefix).effect(QUEUE, JOB))).toBe(0);
+    expect(await redis.exists(redisKeys(prefix()).effect(QUEUE, JOB))).toBe(0);
 
     expect(await guard.claim(QUEUE, JOB, "run-2")).toEqual({ kind: "claimed" });
   });
@@ -190,7 +181,7 @@ describe("runGuarded", () => {
 
   it("reports a lost lease once when another owner takes over mid-effect, and still marks the effect done", async () => {
     const guard = guardWith({ leaseMs: 300 });
-    const key = redisKeys(prefix).effect(QUEUE, JOB);
+    const key = redisKeys(prefix()).effect(QUEUE, JOB);
     let lost = 0;
     let resolveLost!: () => void;
     const lostSignal = new Promise<void>((resolve) => {
@@ -235,9 +226,9 @@ describe("runGuarded", () => {
       }),
     ).rejects.toBe(crash);
     expect(mail.runs).toBe(1);
-    expect(await readEffect(redis, prefix, QUEUE, JOB)).toMatchObject({ state: "claimed", owner: "run-1" });
+    expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ state: "claimed", owner: "run-1" });
 
-    await waitForLeaseExpiry(redis, prefix, QUEUE, JOB);
+    await waitForLeaseExpiry(redis, prefix(), QUEUE, JOB);
     const resent = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect });
     expect(resent).toEqual({ result: { messageId: "<job-1@taskgate>" }, deduplicated: false, reclaimed: true });
     expect(mail.runs).toBe(2);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectTestRedis, randomPrefix, type TestRedis } from "../../../test/support/redis.js";
+import { connectTestRedis, randomPrefix, type TestRedis } from "#test-support/redis.js";
 import { createEffectGuard, effectGuardScripts } from "../../src/guard/index.js";
+import { GUARD_TIMES } from "./helpers.js";
 
 describe("execution guard Lua scripts", () => {
   let redis: TestRedis;
@@ -33,6 +34,18 @@ describe("execution guard Lua scripts", () => {
     }
   });
 
+  it("runs the batch's claims and done marks through the same included pieces as the single scripts", () => {
+    const lua = (name: string) => effectGuardScripts.find((script) => script.name === name)?.lua ?? "";
+    for (const [piece, scripts] of [
+      ["local function claimEffect(", ["effectClaim", "effectBatch"]],
+      ["local function markEffectDone(", ["effectDone", "effectBatch"]],
+      ["local function redisNowMs(", ["effectClaim", "effectRenew", "effectBatch"]],
+    ] as const) {
+      for (const name of scripts) expect(lua(name).split(piece), `${name} defines ${piece} once`).toHaveLength(2);
+    }
+    for (const script of effectGuardScripts) expect(script.lua, script.name).not.toMatch(/^\s*---\s*@include/m);
+  });
+
   it("loads every script into Redis with SCRIPT LOAD", async () => {
     for (const script of effectGuardScripts) {
       const sha = await redis.script("LOAD", script.lua);
@@ -41,7 +54,7 @@ describe("execution guard Lua scripts", () => {
   });
 
   it("registers every script as a command through defineCommand", async () => {
-    const guard = createEffectGuard({ redis, keyPrefix: randomPrefix() });
+    const guard = createEffectGuard({ redis, keyPrefix: randomPrefix(), ...GUARD_TIMES });
     const host = redis as unknown as Record<string, unknown>;
     for (const script of effectGuardScripts) {
       expect(typeof host[script.name], script.name).toBe("function");

@@ -19,6 +19,8 @@
   Hash fields: state ("in_flight" | "done" | "released"), recordId, fingerprint, token,
   leaseUntil (ms, Redis clock), status, body.
 ]]
+--- @include "../../../../shared/src/lua/redisNowMs.lua"
+
 local key = KEYS[1]
 local fingerprint = ARGV[1]
 local freshRecordId = ARGV[2]
@@ -26,10 +28,8 @@ local token = ARGV[3]
 local leaseMs = tonumber(ARGV[4])
 local ttlMs = tonumber(ARGV[5])
 
--- The Redis clock, so every API process agrees on when a lease ends. (Redis >= 5 replicates
--- a script's effects, not the script, so reading TIME before writing is allowed.)
-local time = redis.call("TIME")
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+-- The Redis clock, so every API process agrees on when a lease ends.
+local nowMs = redisNowMs()
 
 local function claim(recordId)
   redis.call("HSET", key, "state", "in_flight", "recordId", recordId, "fingerprint", fingerprint,

@@ -1,8 +1,8 @@
 /**
- * Access control (API.md §3): a key is required unless in open mode; admin procedures need
+ * Access control (docs/OPERATIONS.md "Security"): a key is required unless in open mode; admin procedures need
  * an admin key. Runs first, before anything touches Redis.
  */
-import type { RequestContext } from "../../context.js";
+import type { RequestContext } from "../../requestContext.js";
 import { ForbiddenError, UnauthorizedError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
 import { middleware, type Access } from "../init.js";

@@ -1,5 +1,5 @@
 /**
- * Producer idempotency (API.md §5) as tRPC middleware, after input validation (the
+ * Producer idempotency (docs/OPERATIONS.md "The guarantees") as tRPC middleware, after input validation (the
  * fingerprint is of the validated body) and before rate limiting (a replay is not charged).
  * The claimed record's id becomes the BullMQ job id, so a crash between enqueue and storing
  * the answer cannot enqueue twice.
@@ -8,9 +8,9 @@ import superjson from "superjson";
 import type { Logger } from "pino";
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError, ValidationError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
-import { routeOfProcedure } from "../../rest/aliases.js";
 import { fingerprint, isValidIdempotencyKey, jobIdFromRecord, type IdempotencyStore } from "../../idempotency/index.js";
 import { middleware } from "../init.js";
+import { routeOfProcedure } from "../meta.js";
 
 export interface IdempotencyMiddlewareDeps {
   store: IdempotencyStore;
@@ -23,10 +23,11 @@ export interface IdempotencyMiddlewareDeps {
 export interface IdempotencyContext {
   /** Job id derived from the claimed record; undefined without an Idempotency-Key. */
   derivedJobId: string | undefined;
-  /** The stored answer of an earlier request with the same key and body. */
+  /**
+   * The stored answer of an earlier request with the same key and body. Set, the procedure
+   * builder answers it without charging the rate limit or calling the resolver.
+   */
   replay: { output: unknown } | undefined;
-  /** True on a replay: later middleware (rate limiting) lets it through uncharged. */
-  replayed: boolean;
   /** Set by `markEnqueueReachable` once every check before the resolver passed (see there). */
   attempt: { reachedResolver: boolean };
 }
@@ -42,20 +43,20 @@ export const markEnqueueReachable = middleware(({ ctx, next }) => {
 });
 
 export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
-  return middleware(async ({ ctx, path, input, next }) => {
+  return middleware(async ({ ctx, path, meta, input, next }) => {
     const key = ctx.idempotencyKey;
-    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, replayed: false, attempt: { reachedResolver: false } };
+    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, attempt: { reachedResolver: false } };
     if (key === undefined) return next({ ctx: plain });
     if (!isValidIdempotencyKey(key)) {
       throw toTRPCError(new ValidationError([{ path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" }]));
     }
-    const record = { scope: ctx.caller ? ctx.caller.userId : `ip:${ctx.ip}`, route: routeOfProcedure(path), key };
+    const record = { scope: ctx.caller ? ctx.caller.userId : `ip:${ctx.ip}`, route: routeOfProcedure(meta, path), key };
     const claim = await deps.store.claim({ ...record, fingerprint: fingerprint(input) });
     deps.onOutcome?.(claim.kind === "claimed" ? "new" : claim.kind);
     switch (claim.kind) {
       case "replay":
         ctx.setHeader("Idempotent-Replayed", "true");
-        return next({ ctx: { ...plain, replay: { output: superjson.parse(claim.body) }, replayed: true } });
+        return next({ ctx: { ...plain, replay: { output: superjson.parse(claim.body) } } });
       case "in_use":
         ctx.setHeader("Retry-After", "1");
         throw toTRPCError(new IdempotencyKeyInUseError());

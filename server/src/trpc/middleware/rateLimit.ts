@@ -1,17 +1,19 @@
 /**
- * Rate limiting as tRPC middleware, so a REST alias and its procedure count as the same
- * route. The limiter answers with a value; only here does a denial become a 429 (or a
- * closed-mode failure a 503). Replays of an idempotent request are not charged.
+ * Rate limiting of one procedure call, so a REST alias and its procedure count as the same
+ * route (the alias declared in the procedure's meta). The limiter answers with a value; only
+ * here does a denial become a 429 (or a closed-mode failure a 503). The procedure builders
+ * (procedures.ts) run it as middleware, and skip it for replays of an idempotent request,
+ * which are not charged.
  */
 import type { Logger } from "pino";
 import type { RuleOutcome } from "@taskgate/shared";
 import { RateLimitedError, UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
-import { routeOfProcedure } from "../../rest/aliases.js";
+import type { RequestContext } from "../../requestContext.js";
 import { formatRateLimitHeaders, recipientCount, recordBlocked, retryAfterSeconds, type RateLimitDecision, type RateLimiter } from "../../rateLimit/index.js";
-import { middleware } from "../init.js";
+import { routeOfProcedure, type ProcedureMeta } from "../meta.js";
 
-export interface RateLimitMiddlewareDeps {
+export interface RateLimitCheckDeps {
   limiter: RateLimiter;
   logger: Logger;
   /** Writes the blocked log and counters; failures are logged, never thrown. */
@@ -24,10 +26,18 @@ function describe(rule: RuleOutcome) {
   return { rule: rule.name, limit: rule.limit, windowMs: rule.windowMs, retryAfterMs: rule.retryAfterMs };
 }
 
-export function createRateLimitMiddleware(deps: RateLimitMiddlewareDeps) {
-  return middleware(async ({ ctx, path, input, next }) => {
-    if ((ctx as { replayed?: boolean }).replayed) return next();
-    const route = routeOfProcedure(path);
+/** What the check reads of one call (a subset of a tRPC middleware's options). */
+export interface RateLimitedCall {
+  ctx: RequestContext;
+  path: string;
+  meta: ProcedureMeta | undefined;
+  input: unknown;
+}
+
+/** Charges one call against the rules; resolves when it is admitted, throws its 429 or 503 when not. */
+export function createRateLimitCheck(deps: RateLimitCheckDeps): (call: RateLimitedCall) => Promise<void> {
+  return async ({ ctx, path, meta, input }) => {
+    const route = routeOfProcedure(meta, path);
     const decision = await deps.limiter.check({
       route,
       ip: ctx.ip,
@@ -38,7 +48,7 @@ export function createRateLimitMiddleware(deps: RateLimitMiddlewareDeps) {
     deps.onDecision?.(decision);
     if (decision.failure) deps.logger.warn({ requestId: ctx.requestId, failure: decision.failure, route }, "rate limiter could not reach Redis");
     for (const [name, value] of Object.entries(formatRateLimitHeaders(decision.outcomes))) ctx.setHeader(name, value);
-    if (decision.allowed) return next();
+    if (decision.allowed) return;
     if (decision.failure) throw toTRPCError(new UnavailableError("Rate limiting is unavailable and the limiter fails closed; retry shortly.", 1));
     const reported = decision.reported ?? decision.violated[0]!;
     const retryAfter = retryAfterSeconds(decision);
@@ -54,5 +64,5 @@ export function createRateLimitMiddleware(deps: RateLimitMiddlewareDeps) {
         retryAfter,
       ),
     );
-  });
+  };
 }

@@ -3,10 +3,11 @@
  * shutdown is under way. Public, so it says what is wrong in fixed words only: never a driver
  * message, host, port or path (those go to the log, `redis/health.ts`).
  */
-import type { HealthStatus } from "@taskgate/shared";
-import type { ServerDeps } from "../../deps.js";
+import { healthStatus, type HealthStatus } from "@taskgate/shared";
+import type { ServerDeps } from "../../serverDeps.js";
 import { createRedisHealthCheck, type RedisHealth } from "../../redis/health.js";
-import { router, t } from "../init.js";
+import { router } from "../init.js";
+import type { Procedures } from "../procedures.js";
 
 /** The public reason for each unhealthy Redis state. */
 const REDIS_REASONS: Record<Exclude<RedisHealth, "up">, string> = {
@@ -30,9 +31,21 @@ export function createHealthCheck(deps: Pick<ServerDeps, "redis" | "lifecycle" |
   };
 }
 
-export function healthRouter(deps: ServerDeps) {
+export function healthRouter(deps: ServerDeps, p: Procedures) {
   const checkHealth = createHealthCheck(deps);
   return router({
-    get: t.procedure.meta({ access: "public" }).query(() => checkHealth()),
+    /** `GET /health`: whether the API can serve (Redis up, not draining). */
+    get: p.open
+      .meta({
+        rest: { method: "GET", path: "/health", status: (output) => ((output as HealthStatus).status === "ok" ? 200 : 503) },
+        doc: {
+          tag: "health",
+          summary: "Whether this API process can serve",
+          description: "200 when Redis answers and the process is not draining, else 503 with the same body. Open: no API key needed.",
+          output: { name: "HealthStatus", schema: healthStatus },
+          alsoStatuses: { 503: "Not ready: Redis is not answering or the process is draining (same body, `status: \"unavailable\"`)" },
+        },
+      })
+      .query(() => checkHealth()),
   });
 }

@@ -2,8 +2,9 @@
   Runs several execution-guard claims and done marks, each on its own effect record, in one
   call: the claims and done marks that concurrent jobs issue in the same event-loop turn. Each
   operation runs exactly the logic of its single-operation script (effectClaim-1.lua,
-  effectDone-1.lua; keep the three in step, worker/test/guard/effectBatch.test.ts compares
-  them), one after the other in the order given, so two operations on the same key see each
+  effectDone-1.lua): all three call the same included pieces, includes/claimEffect.lua and
+  includes/markEffectDone.lua (worker/test/guard/effectBatch.test.ts compares batch and single
+  calls), one after the other in the order given, so two operations on the same key see each
   other's writes as two single calls sent in that order would.
 
   Input (n = number of keys, passed by the caller; n >= 1):
@@ -33,6 +34,10 @@
   fails the whole call; operations before it stay applied, as a single call whose reply was
   lost may have been.
 ]]
+--- @include "../../../../shared/src/lua/redisNowMs.lua"
+--- @include "./includes/claimEffect.lua"
+--- @include "./includes/markEffectDone.lua"
+
 local leaseMs = tonumber(ARGV[1])
 local ttlMs = tonumber(ARGV[2])
 local n = #KEYS
@@ -44,68 +49,16 @@ for i = 1, n do
   end
 end
 
-local nowMs, leaseUntil
-
--- effectClaim-1.lua, for one key (comments there).
-local function claim(key, owner)
-  if not nowMs then
-    local time = redis.call("TIME")
-    nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-    leaseUntil = string.format("%d", nowMs + leaseMs)
-  end
-
-  local record = redis.call("HMGET", key, "state", "owner", "leaseUntil", "claims", "result")
-  local state, holder, heldUntil, claims, result = record[1], record[2], record[3], record[4], record[5]
-
-  if state == "done" then
-    return { "done", result or "null" }
-  end
-
-  if state ~= "claimed" or not holder then
-    redis.call("DEL", key)
-    redis.call("HSET", key, "state", "claimed", "owner", owner, "leaseUntil", leaseUntil, "claims", 1)
-    redis.call("PEXPIRE", key, ttlMs)
-    return { "claimed", 1 }
-  end
-
-  if holder == owner then
-    redis.call("HSET", key, "leaseUntil", leaseUntil)
-    return { "claimed", tonumber(claims) or 1 }
-  end
-
-  local remainingMs = (tonumber(heldUntil) or 0) - nowMs
-  if remainingMs > 0 then
-    return { "busy", remainingMs }
-  end
-
-  local newClaims = redis.call("HINCRBY", key, "claims", 1)
-  redis.call("HSET", key, "owner", owner, "leaseUntil", leaseUntil)
-  redis.call("PEXPIRE", key, ttlMs)
-  return { "reclaimed", newClaims }
-end
-
--- effectDone-1.lua, for one key (comments there).
-local function done(key, owner, resultJson)
-  local record = redis.call("HMGET", key, "state", "owner")
-  if record[1] == "done" then
-    if record[2] == owner then
-      return 1
-    end
-    return 0
-  end
-
-  redis.call("HSET", key, "state", "done", "owner", owner, "result", resultJson)
-  redis.call("HDEL", key, "leaseUntil")
-  redis.call("PEXPIRE", key, ttlMs)
-  return 1
-end
+-- Read when the first claim runs (a call of done marks only never asks for it).
+local nowMs
 
 local replies = {}
 for i = 1, n do
   if ARGV[3 * i] == "claim" then
-    replies[i] = claim(KEYS[i], ARGV[3 * i + 1])
+    nowMs = nowMs or redisNowMs()
+    replies[i] = claimEffect(KEYS[i], ARGV[3 * i + 1], nowMs, leaseMs, ttlMs)
   else
-    replies[i] = done(KEYS[i], ARGV[3 * i + 1], ARGV[3 * i + 2])
+    replies[i] = markEffectDone(KEYS[i], ARGV[3 * i + 1], ARGV[3 * i + 2], ttlMs)
   end
 end
 return replies

@@ -23,19 +23,6 @@
       stopped; its own done mark then returns 0;
     - there is no record (it was released by an owner that took over, or it expired).
 ]]
-local key = KEYS[1]
-local owner = ARGV[1]
+--- @include "./includes/markEffectDone.lua"
 
-local record = redis.call("HMGET", key, "state", "owner")
-if record[1] == "done" then
-  if record[2] == owner then
-    return 1
-  end
-  return 0
-end
-
--- HSET keeps the claims counter, so the record still tells how many runs there were.
-redis.call("HSET", key, "state", "done", "owner", owner, "result", ARGV[2])
-redis.call("HDEL", key, "leaseUntil")
-redis.call("PEXPIRE", key, tonumber(ARGV[3]))
-return 1
+return markEffectDone(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))

@@ -12,6 +12,8 @@
     1  renewed (also when this owner's lease had already run out but nobody took over)
     0  not renewed: the record is done, gone, or another owner took it over (the lease is lost)
 ]]
+--- @include "../../../../shared/src/lua/redisNowMs.lua"
+
 local key = KEYS[1]
 
 local record = redis.call("HMGET", key, "state", "owner")
@@ -19,7 +21,5 @@ if record[1] ~= "claimed" or record[2] ~= ARGV[1] then
   return 0
 end
 
-local time = redis.call("TIME")
-local nowMs = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call("HSET", key, "leaseUntil", string.format("%d", nowMs + tonumber(ARGV[2])))
+redis.call("HSET", key, "leaseUntil", string.format("%d", redisNowMs() + tonumber(ARGV[2])))
 return 1

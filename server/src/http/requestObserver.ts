@@ -6,12 +6,10 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
-import { requestIdOf } from "../http/requestId.js";
-import type { ServerDeps } from "../deps.js";
-import type { CounterBuffer } from "./counterBuffer.js";
-import { requestCounterFields } from "./counters.js";
-import type { ApiMetrics } from "./prometheus.js";
-import { createRouteResolver } from "./routeOf.js";
+import { requestCounterFields, type ApiMetrics, type CounterBuffer } from "../observability/index.js";
+import type { ServerDeps } from "../serverDeps.js";
+import { requestIdOf } from "./requestId.js";
+import { createRouteResolver, type RouteResolverOptions } from "./routeOf.js";
 
 export interface RequestObserverDeps {
   logger: Logger;
@@ -42,11 +40,15 @@ export function createRequestObserver(deps: RequestObserverDeps) {
   };
 }
 
-/** The observer of one API process, from its dependencies and the tRPC procedures it serves. */
-export function observeRequests(deps: Pick<ServerDeps, "config" | "logger" | "metrics" | "counters">, procedures: Iterable<string>) {
+/** The observer of one API process, from its dependencies, the route of each tRPC procedure it serves and its mounts. */
+export function observeRequests(
+  deps: Pick<ServerDeps, "config" | "logger" | "metrics" | "counters">,
+  procedureRoutes: ReadonlyMap<string, string>,
+  mounts: RouteResolverOptions = {},
+) {
   return createRequestObserver({
     logger: deps.logger,
-    routeOf: createRouteResolver(new Set(procedures)),
+    routeOf: createRouteResolver(procedureRoutes, mounts),
     metrics: deps.config.metricsEnabled ? deps.metrics : undefined,
     counters: deps.counters,
   });

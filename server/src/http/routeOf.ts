@@ -4,8 +4,6 @@
  * the number of distinct routes stays bounded whatever clients send.
  */
 import type { Request } from "express";
-import { DASHBOARD_PATH } from "../dashboard/mountDashboard.js";
-import { routeOfProcedure } from "../rest/aliases.js";
 
 /** A path no route matched (404s). */
 export const UNMATCHED_ROUTE = "(unmatched)";
@@ -14,15 +12,25 @@ export const TRPC_BATCH_ROUTE = "TRPC (batch)";
 /** A tRPC path that names no procedure. */
 export const TRPC_UNKNOWN_ROUTE = "TRPC (unknown)";
 
-/** Resolves routes against the known tRPC procedures (`appRouter._def.procedures`) and the mount path. */
-export function createRouteResolver(procedures: ReadonlySet<string>, trpcPath = "/trpc") {
-  const trpcPrefix = `${trpcPath}/`;
+/** Options of `createRouteResolver`. */
+export interface RouteResolverOptions {
+  /** Where tRPC is mounted; default `/trpc`. */
+  trpcPath?: string | undefined;
+  /** Paths of static file mounts (the dashboard's `/admin`): every file under one counts as `<METHOD> <path>`; default none. */
+  staticMounts?: readonly string[] | undefined;
+}
+
+/** Resolves routes against the route of each tRPC procedure (by its path, `procedureRoutes` in rest/routes.ts) and the mounts. */
+export function createRouteResolver(procedureRoutes: ReadonlyMap<string, string>, options: RouteResolverOptions = {}) {
+  const trpcPrefix = `${options.trpcPath ?? "/trpc"}/`;
+  const staticMounts = options.staticMounts ?? [];
   return (req: Request): string => {
     const template = (req.route as { path?: unknown } | undefined)?.path;
     if (typeof template === "string") return `${req.method} ${template}`;
     const url = req.originalUrl;
     // Every file of the dashboard counts as one route, `<METHOD> /admin`.
-    if (url === DASHBOARD_PATH || url.startsWith(`${DASHBOARD_PATH}/`) || url.startsWith(`${DASHBOARD_PATH}?`)) return `${req.method} ${DASHBOARD_PATH}`;
+    const mount = staticMounts.find((path) => url === path || url.startsWith(`${path}/`) || url.startsWith(`${path}?`));
+    if (mount !== undefined) return `${req.method} ${mount}`;
     if (!url.startsWith(trpcPrefix)) return UNMATCHED_ROUTE;
     const end = url.indexOf("?");
     let names: string[];
@@ -33,6 +41,6 @@ export function createRouteResolver(procedures: ReadonlySet<string>, trpcPath = 
     }
     if (names.length > 1) return TRPC_BATCH_ROUTE;
     const name = names[0] ?? "";
-    return procedures.has(name) ? routeOfProcedure(name) : TRPC_UNKNOWN_ROUTE;
+    return procedureRoutes.get(name) ?? TRPC_UNKNOWN_ROUTE;
   };
 }

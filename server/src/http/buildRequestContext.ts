@@ -5,7 +5,7 @@
  */
 import { isIP } from "node:net";
 import type { Request, Response } from "express";
-import type { RequestContext } from "../context.js";
+import type { RequestContext } from "../requestContext.js";
 import type { KeyLookup } from "@taskgate/shared";
 import { presentedKey } from "@taskgate/shared";
 import { requestIdOf } from "./requestId.js";

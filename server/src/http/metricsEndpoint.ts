@@ -5,10 +5,10 @@
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import type { KeyLookup } from "@taskgate/shared";
-import { buildRequestContext } from "../http/context.js";
-import { sendProblem } from "../http/sendProblem.js";
+import type { ApiMetrics } from "../observability/index.js";
 import { accessDenial } from "../trpc/middleware/access.js";
-import type { ApiMetrics } from "./prometheus.js";
+import { buildRequestContext } from "./buildRequestContext.js";
+import { sendProblem } from "./sendProblem.js";
 
 export interface MetricsEndpointDeps {
   metrics: ApiMetrics;

@@ -1,0 +1,66 @@
+/**
+ * `RunningWorker.close()`: its result says whether the drain finished within SHUTDOWN_TIMEOUT_MS,
+ * against a real Redis with a transport whose sends take as long as a test says.
+ */
+import { Queue } from "bullmq";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { bullPrefix, parseConfig, type EmailJobData } from "@taskgate/shared";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { testConnection, testRedisEnv } from "#test-support/redis.js";
+import { sleep } from "#test-support/time.js";
+import type { MailTransport } from "../src/email/transport.js";
+import { startWorker, type RunningWorker } from "../src/worker.js";
+
+// Declared first, so its keys are deleted after the clean-up below stopped the worker.
+const testPrefix = prefixPerTest();
+let cleanup: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  cleanup = [];
+});
+
+/** A transport whose every send takes `sendMs`. */
+function slowTransport(sendMs: number): MailTransport {
+  return {
+    send: async (mail) => {
+      await sleep(sendMs);
+      return { messageId: mail.messageId, response: "250 ok", accepted: [String(mail.to)], rejected: [] };
+    },
+    close: () => undefined,
+  };
+}
+
+/** A worker on the test's prefix with one job already running when this resolves. */
+async function workerWithOneActiveJob(sendMs: number, shutdownTimeoutMs: number): Promise<RunningWorker> {
+  const prefix = testPrefix();
+  const connection = testConnection();
+  const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(prefix) });
+  cleanup.push(async () => {
+    await queue.close();
+    await connection.quit();
+  });
+  let started!: () => void;
+  const jobStarted = new Promise<void>((resolve) => (started = resolve));
+  const config = parseConfig({ ...testRedisEnv(), KEY_PREFIX: prefix, LOG_LEVEL: "silent", SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
+  const running = await startWorker(config, { logger: pino({ level: "silent" }), transport: slowTransport(sendMs), onJobStart: () => started() });
+  cleanup.push(() => running.close());
+  await queue.add("send", { email: { to: "a@example.com", subject: "close", text: "x" }, requestId: "req-close", ownerId: null }, { attempts: 1 });
+  await jobStarted;
+  return running;
+}
+
+describe("RunningWorker.close()", () => {
+  it("resolves true when the active job finishes within SHUTDOWN_TIMEOUT_MS", async () => {
+    const running = await workerWithOneActiveJob(200, 10_000);
+    expect(await running.close()).toBe(true);
+  });
+
+  it("resolves false when a job outlives SHUTDOWN_TIMEOUT_MS, without waiting for it", async () => {
+    const running = await workerWithOneActiveJob(10_000, 300);
+    const startedAt = Date.now();
+    expect(await running.close()).toBe(false);
+    // The deadline, plus at most the 500 ms close(true) is given, not the job's 10 s.
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+  });
+});
