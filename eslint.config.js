@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 // everything; serverDeps.ts and requestContext.ts are the contracts transport is written against.
 const SERVER_LAYERS = [
   ["openapi", "rest", "dashboard", "http", "trpc"], // transport
-  ["observability", "deadJobs", "rateLimit", "idempotency", "jobs"], // features
+  ["observability", "deadJobs", "rateLimit", "idempotency", "jobs", "audit"], // features
   ["errors", "redis"], // bottom
 ];
 const SERVER_ROOT = "server/src/*.ts";

@@ -4,6 +4,9 @@
  * and rate-limiter-flexible's fixed window, each on its own connection, same ops and concurrency.
  * A last row runs the least work any exact 3-rule sorted-set check must do
  * (`lua/exactCheckFloor-n.lua`), so each run shows how close to that floor Taskgate's check is.
+ * Three more rows check the same 3 rules over a rotation of 20 users and IPs: with fixed rules,
+ * and against a stored policy (`createPolicyStore` + `createPolicyCache`, as the API runs) of 0
+ * and of 10 000 overrides, 4 of the 20 identities overridden; an INFO verdict compares the two.
  */
 import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
@@ -12,6 +15,7 @@ import { CONFIG_DEFAULTS, rateLimitRules, type RateLimitRuleInput } from "@taskg
 // The limiter is not part of the server package's public entry; tests import it the same way.
 import { createRateLimiter, type RateLimiter, type RateLimitRequest } from "../server/src/rateLimit/index.js";
 import type { BenchContext } from "./lib/context.js";
+import { IDENTITIES, policyLimiter, rotation, type RotationStep } from "./lib/limiterPolicy.js";
 import { runOps, type OpsResult } from "./lib/ops.js";
 import { connect, redisCpuUs } from "./lib/redis.js";
 import { fmtFixed, fmtInt, fmtRatio, median, printTable } from "./lib/table.js";
@@ -20,6 +24,10 @@ import { printVerdict, type Verdict } from "./lib/verdict.js";
 const OPS = 20_000;
 const IN_FLIGHT = 64;
 const WARMUP_OPS = 2_000;
+/** The rotation's warm-up: enough for every identity's set to leave Redis's small listpack encoding (128 entries). */
+const ROTATION_WARMUP_OPS = IDENTITIES * 200;
+/** Overrides of the large stored policy. */
+const MANY_OVERRIDES = 10_000;
 /** Contenders take turns, round after round; the table shows each one's median round. */
 const ROUNDS = 5;
 const HUGE = 1_000_000_000;
@@ -35,6 +43,8 @@ interface Contender {
   name: string;
   connection: Redis;
   op: () => Promise<unknown>;
+  /** Default WARMUP_OPS. */
+  warmupOps?: number;
 }
 
 /** Redis commands one op sends, counted on its connection (every command is a round trip here). */
@@ -97,17 +107,43 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
       const d = await limiter.check(request);
       if (!d.allowed || d.failure || d.outcomes.length !== matched) throw new Error(`unexpected decision: ${JSON.stringify({ ...d, error: String(d.error) })}`);
     };
+    // The same 3 rules over the rotation; every outcome must carry the limit its identity has
+    // (the override's where one applies), so an override that was not looked up fails the run.
+    const rotating = (limiter: RateLimiter, steps: readonly RotationStep[]) => {
+      let next = 0;
+      return async () => {
+        const step = steps[next++ % steps.length]!;
+        const d = await limiter.check(step.request);
+        if (!d.allowed || d.failure || d.outcomes.length !== step.limits.size || d.outcomes.some((o) => o.limit !== step.limits.get(o.name))) {
+          throw new Error(`unexpected decision: ${JSON.stringify({ ...d, error: String(d.error) })}`);
+        }
+      };
+    };
+    const fixedRotationConnection = open("taskgate-3-rotation");
+    const fixedRotation = createRateLimiter({ failMode: CONFIG_DEFAULTS.rateLimitFailMode, commandTimeoutMs: CONFIG_DEFAULTS.redisCommandTimeoutMs, redis: fixedRotationConnection, keyPrefix: `${prefix}-3r`, rules: THREE_RULES });
+    // Each policy limiter shares its connection with its store, as in the API: a reload would show in cmds/op.
+    const noneConnection = open("policy-0");
+    const none = await policyLimiter({ redis: noneConnection, keyPrefix: `${prefix}-p0`, rules: THREE_RULES, overrides: 0 });
+    const manyConnection = open("policy-10k");
+    const many = await policyLimiter({ redis: manyConnection, keyPrefix: `${prefix}-p10k`, rules: THREE_RULES, overrides: MANY_OVERRIDES });
+
+    const FIXED_ROTATION = `3 rules, ${IDENTITIES} identities: fixed rules (no version check)`;
+    const POLICY_0 = `3 rules, ${IDENTITIES} identities: stored policy, 0 overrides`;
+    const POLICY_MANY = `3 rules, ${IDENTITIES} identities: stored policy, ${fmtInt(MANY_OVERRIDES)} overrides`;
     const contenders: Contender[] = [
       { name: "raw EVALSHA (return 1)", connection: rawConnection, op: () => rawConnection.evalsha(sha, 0) },
       { name: "rate-limiter-flexible consume (fixed window)", connection: rlfConnection, op: () => rlf.consume("127.0.0.1") },
       { name: "Taskgate check, 1 rule (sliding window)", connection: oneConnection, op: checked(one, 1) },
       { name: "Taskgate check, 3 rules (sliding window)", connection: threeConnection, op: checked(three, 3) },
       { name: "lower bound, 3 rules: TIME + ZCARD + ZADD each", connection: floorConnection, op: floorOp },
+      { name: FIXED_ROTATION, connection: fixedRotationConnection, op: rotating(fixedRotation, rotation(THREE_RULES, false)), warmupOps: ROTATION_WARMUP_OPS },
+      { name: POLICY_0, connection: noneConnection, op: rotating(none.limiter, rotation(THREE_RULES, false)), warmupOps: ROTATION_WARMUP_OPS },
+      { name: POLICY_MANY, connection: manyConnection, op: rotating(many.limiter, rotation(THREE_RULES, true)), warmupOps: ROTATION_WARMUP_OPS },
     ];
 
     const commands = new Map<string, number>();
     for (const contender of contenders) {
-      await runOps(WARMUP_OPS, IN_FLIGHT, contender.op);
+      await runOps(contender.warmupOps ?? WARMUP_OPS, IN_FLIGHT, contender.op);
       commands.set(contender.name, await commandsPerOp(contender));
     }
     const rounds = new Map<string, OpsResult[]>(contenders.map((c) => [c.name, []]));
@@ -188,9 +224,30 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
         `Redis µs/op ${fmtFixed(redisPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisPerOp(contenders[1]!.name), 1)}, ` +
         `Redis CPU µs/op ${fmtFixed(redisCpuPerOp(contenders[3]!.name), 1)} vs ${fmtFixed(redisCpuPerOp(contenders[1]!.name), 1)} (steadier than ops/s on a busy machine)`,
     };
+    for (const [label, policy] of [["0", none], [fmtInt(MANY_OVERRIDES), many]] as const) {
+      if (policy.cache.current().version !== String(policy.version)) throw new Error(`the ${label}-override policy moved to version ${policy.cache.current().version} during the run`);
+    }
+    const noneResult = pick(POLICY_0);
+    const manyResult = pick(POLICY_MANY);
+    const nodePerOp = (name: string) => median(rounds.get(name)!.map((x) => x.cpuUsPerOp));
+    const policyVerdict: Verdict = {
+      benchmark: "limiter",
+      aim: `3-rule check on a stored policy of ${fmtInt(MANY_OVERRIDES)} overrides vs one of 0`,
+      ratio: manyResult.opsPerSec / noneResult.opsPerSec,
+      note:
+        `Redis CPU µs/op ${fmtFixed(redisCpuPerOp(POLICY_MANY), 1)} vs ${fmtFixed(redisCpuPerOp(POLICY_0), 1)}, ` +
+        `Node µs/op ${fmtFixed(nodePerOp(POLICY_MANY), 1)} vs ${fmtFixed(nodePerOp(POLICY_0), 1)}; ` +
+        `0 overrides vs fixed rules (the version GET) at ${fmtRatio(noneResult.opsPerSec / pick(FIXED_ROTATION).opsPerSec)}, ` +
+        `Redis CPU µs/op ${fmtFixed(redisCpuPerOp(POLICY_0), 1)} vs ${fmtFixed(redisCpuPerOp(FIXED_ROTATION), 1)}`,
+    };
+    console.log(
+      `\nstored policy: ${fmtInt(MANY_OVERRIDES)} overrides = ${fmtFixed(many.docBytes / 1024, 0)} kB, written in one change in ${fmtFixed(many.writeMs, 1)} ms; ` +
+        `a reload (one MGET, parse, compile) takes ${fmtFixed(many.reloadMs, 1)} ms (0 overrides: ${fmtFixed(none.reloadMs, 2)} ms, ${fmtFixed(none.docBytes / 1024, 1)} kB), once per change per process`,
+    );
     console.log("");
     printVerdict(verdict);
-    return [verdict];
+    printVerdict(policyVerdict);
+    return [verdict, policyVerdict];
   } finally {
     await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
   }

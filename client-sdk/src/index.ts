@@ -8,6 +8,8 @@ export { DEFAULT_RETRY, type RetryEvent, type RetryOptions } from "./retry.js";
 export type {
   BlockedQueryInput,
   DeadJobInput,
+  DeadJobsDeleteManyInput,
+  JobCancelInput,
   DeadJobsListInput,
   DeadJobsRetryAllInput,
   EmailBody,

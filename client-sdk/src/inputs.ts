@@ -54,8 +54,16 @@ export type DeadJobsRetryAllInput = With<In["deadJobs"]["retryAll"], { queue: Qu
  */
 export type BlockedQueryInput = With<Exclude<In["monitoring"]["blocked"], void | undefined>, { limit?: number | undefined }> | undefined;
 
+/** Input of `jobs.cancel`: a queue name and a job id. */
+export type JobCancelInput = With<In["jobs"]["cancel"], { queue: QueueName }>;
+
+/** Input of `deadJobs.deleteMany`: exactly one of `jobIds`, `filter` or `all: true`, and `dryRun` to count only. */
+export type DeadJobsDeleteManyInput = With<In["deadJobs"]["deleteMany"], { queue: QueueName }>;
+
 /** The procedures whose methods take a narrowed input, by path. */
 export interface NarrowedInputs {
+  "jobs.cancel": JobCancelInput;
+  "deadJobs.deleteMany": DeadJobsDeleteManyInput;
   "jobs.email.create": EmailJobInput;
   "jobs.email.schedule": ScheduleEmailJobInput;
   "jobs.status": JobStatusInput;

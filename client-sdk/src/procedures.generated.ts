@@ -9,12 +9,20 @@ export const PROCEDURES = {
   "health.get": { type: "query", input: false, idempotent: false },
   "jobs.email.create": { type: "mutation", input: true, idempotent: true },
   "jobs.email.schedule": { type: "mutation", input: true, idempotent: true },
+  "jobs.email.reschedule": { type: "mutation", input: true, idempotent: false },
+  "jobs.cancel": { type: "mutation", input: true, idempotent: false },
   "jobs.status": { type: "query", input: true, idempotent: false },
   "deadJobs.list": { type: "query", input: true, idempotent: false },
   "deadJobs.get": { type: "query", input: true, idempotent: false },
   "deadJobs.retry": { type: "mutation", input: true, idempotent: false },
   "deadJobs.retryAll": { type: "mutation", input: true, idempotent: false },
+  "deadJobs.deleteMany": { type: "mutation", input: true, idempotent: false },
   "deadJobs.delete": { type: "mutation", input: true, idempotent: false },
+  "rateLimits.policy.get": { type: "query", input: false, idempotent: false },
+  "rateLimits.policy.set": { type: "mutation", input: true, idempotent: false },
+  "rateLimits.overrides.set": { type: "mutation", input: true, idempotent: false },
+  "rateLimits.overrides.delete": { type: "mutation", input: true, idempotent: false },
+  "monitoring.audit": { type: "query", input: true, idempotent: false },
   "monitoring.blocked": { type: "query", input: true, idempotent: false },
   "monitoring.queues": { type: "query", input: false, idempotent: false },
   "monitoring.requestMetrics": { type: "query", input: true, idempotent: false },
@@ -36,23 +44,45 @@ export interface TaskgateClient {
       create: InputMethod<"jobs.email.create", CreateOptions>;
       /** `POST /jobs/email/schedule`: Schedule an email. Always idempotent: one Idempotency-Key per call, reused by its retries (`CreateOptions.idempotencyKey`). */
       schedule: InputMethod<"jobs.email.schedule", CreateOptions>;
+      /** `POST /jobs/email/:jobId/reschedule`: Reschedule an email. */
+      reschedule: InputMethod<"jobs.email.reschedule">;
     };
+    /** `DELETE /jobs/:queue/:jobId`: Cancel a job. */
+    cancel: InputMethod<"jobs.cancel">;
     /** `GET /jobs/status/:queue/:jobId`: A job's status. */
     status: InputMethod<"jobs.status">;
   };
   deadJobs: {
-    /** `GET /dead-jobs/email` (admin): List dead email jobs. */
+    /** `GET /dead-jobs/:queue` (admin): List dead jobs. */
     list: InputMethod<"deadJobs.list">;
-    /** `GET /dead-jobs/email/:jobId` (admin): One dead email job. */
+    /** `GET /dead-jobs/:queue/:jobId` (admin): One dead job. */
     get: InputMethod<"deadJobs.get">;
-    /** `POST /dead-jobs/email/:jobId/retry` (admin): Retry one dead email job. */
+    /** `POST /dead-jobs/:queue/:jobId/retry` (admin): Retry one dead job. */
     retry: InputMethod<"deadJobs.retry">;
-    /** `POST /dead-jobs/email/retry` (admin): Retry dead email jobs. */
+    /** `POST /dead-jobs/:queue/retry` (admin): Retry dead jobs. */
     retryAll: InputMethod<"deadJobs.retryAll">;
-    /** `DELETE /dead-jobs/email/:jobId` (admin): Delete one dead email job. */
+    /** `POST /dead-jobs/:queue/delete` (admin): Delete dead jobs. */
+    deleteMany: InputMethod<"deadJobs.deleteMany">;
+    /** `DELETE /dead-jobs/:queue/:jobId` (admin): Delete one dead job. */
     delete: InputMethod<"deadJobs.delete">;
   };
+  rateLimits: {
+    policy: {
+      /** `GET /rate-limits/policy` (admin): The rate-limit policy. */
+      get: NoInputMethod<"rateLimits.policy.get">;
+      /** `PUT /rate-limits/policy` (admin): Replace the rate-limit rules. */
+      set: InputMethod<"rateLimits.policy.set">;
+    };
+    overrides: {
+      /** `PUT /rate-limits/overrides` (admin): Set a per-identity override. */
+      set: InputMethod<"rateLimits.overrides.set">;
+      /** `DELETE /rate-limits/overrides/:rule/:identity` (admin): Delete a per-identity override. */
+      delete: InputMethod<"rateLimits.overrides.delete">;
+    };
+  };
   monitoring: {
+    /** `GET /monitoring/audit` (admin): Audit log. */
+    audit: InputMethod<"monitoring.audit">;
     /** `GET /monitoring/rate-limits/blocked` (admin): Blocked requests. */
     blocked: InputMethod<"monitoring.blocked">;
     /** `GET /monitoring/queues` (admin): Queues overview. */

@@ -79,7 +79,7 @@ describe("typed calls", () => {
     expect(status).toMatchObject({ jobId: created.jobId, state: "waiting", attemptsMade: 0 });
     expect(status.createdAt).toBeInstanceOf(Date);
     expectTypeOf(status.createdAt).toEqualTypeOf<Date>();
-    expectTypeOf(status.state).toEqualTypeOf<"waiting" | "scheduled" | "active" | "retrying" | "completed" | "dead">();
+    expectTypeOf(status.state).toEqualTypeOf<"waiting" | "scheduled" | "active" | "retrying" | "completed" | "dead" | "cancelled">();
 
     const sendAt = new Date(Date.now() + 3_600_000);
     const scheduled = await client.jobs.email.schedule({ ...email("later"), sendAt });

@@ -17,6 +17,11 @@ export type BlockedPage = Output<TaskgateClient["monitoring"]["blocked"]>;
 export type BlockedEntry = BlockedPage["entries"][number];
 export type RequestMetrics = Output<TaskgateClient["monitoring"]["requestMetrics"]>;
 export type BlockedMetrics = Output<TaskgateClient["monitoring"]["blockedMetrics"]>;
+export type RateLimitPolicy = Output<TaskgateClient["rateLimits"]["policy"]["get"]>;
+export type PolicyRule = RateLimitPolicy["rules"][number];
+export type PolicyOverride = RateLimitPolicy["overrides"][number];
+export type AuditPage = Output<TaskgateClient["monitoring"]["audit"]>;
+export type AuditEntry = AuditPage["entries"][number];
 
 /** Longest one API call may take before the page gives up on it and says so, in ms (10 s). */
 export const REQUEST_TIMEOUT_MS = 10_000;

@@ -4,12 +4,15 @@
  */
 import { h } from "./dom.js";
 
-/** Resolves `true` when the person confirms, `false` on Cancel or Escape. */
-export function confirmAction(message: string, confirmLabel: string): Promise<boolean> {
+/**
+ * Resolves `true` when the person confirms, `false` on the dismiss button or Escape.
+ * `dismissLabel` (default "Cancel") can be renamed where "Cancel" would be ambiguous (cancelling a job).
+ */
+export function confirmAction(message: string, confirmLabel: string, dismissLabel = "Cancel"): Promise<boolean> {
   return new Promise((resolve) => {
-    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+    const cancel = h("button", { type: "button", class: "secondary", "data-testid": "confirm-dismiss" }, dismissLabel);
     const confirm = h("button", { type: "button", class: "danger", "data-testid": "confirm-button" }, confirmLabel);
-    const dialog = h("dialog", { class: "confirm", "data-testid": "confirm-dialog" }, h("p", {}, message), h("div", { class: "actions" }, cancel, confirm));
+    const dialog = h("dialog", { class: "confirm", "data-testid": "confirm-dialog" }, h("p", { "data-testid": "confirm-message" }, message), h("div", { class: "actions" }, cancel, confirm));
     const finish = (answer: boolean) => {
       dialog.close();
       dialog.remove();

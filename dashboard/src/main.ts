@@ -1,15 +1,17 @@
 /**
  * The Taskgate admin dashboard. Asks for an admin API key once (kept in session storage), checks
- * it, then shows queues, traffic, dead jobs and blocked requests, refreshed every few seconds. A
- * server in open mode needs no key, and the page says so.
+ * it, then shows queues, traffic, dead jobs, blocked requests, the rate-limit policy and the audit
+ * log, refreshed every few seconds. A server in open mode needs no key, and the page says so.
  */
 import { createDashboardClient, describeError, isKeyError, type TaskgateClient } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { formatClock } from "./format.js";
 import type { Panel, PanelContext } from "./panel.js";
+import { createAuditPanel } from "./panels/audit.js";
 import { createBlockedPanel } from "./panels/blocked.js";
 import { createDeadJobsPanel } from "./panels/deadJobs.js";
 import { createFindJobPanel } from "./panels/findJob.js";
+import { createPolicyPanel } from "./panels/policy.js";
 import { createQueuesPanel } from "./panels/queues.js";
 import { createTrafficPanel } from "./panels/traffic.js";
 import { REFRESH_MS, startPolling } from "./poller.js";
@@ -123,6 +125,8 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
   const traffic = createTrafficPanel(ctx);
   const blocked = createBlockedPanel(ctx);
   const findJob = createFindJobPanel(ctx, "email");
+  const policy = createPolicyPanel(ctx);
+  const audit = createAuditPanel(ctx);
 
   signOut.addEventListener("click", () => {
     stop();
@@ -138,11 +142,11 @@ function showDashboard(client: TaskgateClient, openMode: boolean): void {
     openModeNotice,
     loadError,
     banner,
-    h("main", {}, queues.element, traffic.element, deadJobsArea, findJob.element, blocked.element),
+    h("main", {}, queues.element, traffic.element, deadJobsArea, findJob.element, blocked.element, policy.element, audit.element),
   );
 
   stop = startPolling(async () => {
-    const results = await Promise.allSettled([queues, findJob, traffic, blocked, ...deadPanels.values()].map((panel) => panel.refresh()));
+    const results = await Promise.allSettled([queues, findJob, traffic, blocked, policy, audit, ...deadPanels.values()].map((panel) => panel.refresh()));
     const failure = results.find((result): result is PromiseRejectedResult => result.status === "rejected");
     if (failure) return fail(failure.reason);
     loadError.hidden = true;

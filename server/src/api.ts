@@ -12,10 +12,11 @@ import { createLogger } from "@taskgate/shared/runtime";
 import type { ServerDeps } from "./serverDeps.js";
 import { createApp, type AppOptions } from "./http/app.js";
 import { drainServer, trackRequests } from "./http/drain.js";
+import { createAuditLog } from "./audit/auditLog.js";
 import { createIdempotencyStore } from "./idempotency/index.js";
 import { closeQueues, openQueues } from "./jobs/queues.js";
 import { createApiMetrics, createCounterBuffer } from "./observability/index.js";
-import { createRateLimiter } from "./rateLimit/index.js";
+import { createPolicyCache, createPolicyStore, createRateLimiter, type PolicyCache, type PolicyStore } from "./rateLimit/index.js";
 import { connectRedis, type RedisClient } from "./redis/connect.js";
 import { createAppRouter } from "./trpc/appRouter.js";
 
@@ -50,7 +51,12 @@ async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger):
 /** Builds the dependencies of one API process. */
 function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
   const queues = openQueues(config, redis);
+  const audit = createAuditLog({ redis, keyPrefix: config.keyPrefix, maxEntries: config.auditLogMax });
+  const policyStore = createPolicyStore({ redis, keyPrefix: config.keyPrefix, audit });
+  const policyCache = createPolicyCache({ store: policyStore, fallbackRules: config.rateLimitRules, refreshMs: config.policyRefreshMs, logger });
   return {
+    audit,
+    policy: { store: policyStore, cache: policyCache },
     config,
     redis,
     logger,
@@ -68,11 +74,41 @@ function createServerDeps(config: Config, logger: Logger, redis: RedisClient): S
     limiter: createRateLimiter({
       redis,
       keyPrefix: config.keyPrefix,
-      rules: config.rateLimitRules,
+      policy: policyCache,
       failMode: config.rateLimitFailMode,
       commandTimeoutMs: config.redisCommandTimeoutMs,
     }),
     idempotency: createIdempotencyStore({ redis, keyPrefix: config.keyPrefix, ttlMs: config.idempotencyTtlMs, leaseMs: config.idempotencyLeaseMs }),
+  };
+}
+
+/**
+ * Seeds the stored policy from the configured rules (docs/RATE_LIMITING.md, "The policy") and
+ * starts the periodic version check. With Redis down at start the configured rules are enforced
+ * and seeding is tried again every POLICY_REFRESH_MS until it succeeds. Returns a stop function.
+ */
+function seedPolicy(policy: { store: PolicyStore; cache: PolicyCache }, config: Config, logger: Logger): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const attempt = () => {
+    policy.store
+      .seed(config.rateLimitRules)
+      .then((seeded) => {
+        policy.cache.apply(seeded);
+        logger.info({ version: seeded.version, rules: seeded.rules.length, overrides: seeded.overrides.length }, "rate-limit policy in force");
+      })
+      .catch((error: unknown) => {
+        if (stopped) return;
+        logger.warn({ err: error }, "could not seed the rate-limit policy; enforcing the configured rules and trying again");
+        timer = setTimeout(attempt, config.policyRefreshMs);
+        timer.unref();
+      });
+  };
+  policy.cache.start();
+  attempt();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
   };
 }
 
@@ -91,6 +127,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
   await waitReady(redis, 5000, logger);
   const deps = createServerDeps(config, logger, redis);
+  const stopSeeding = seedPolicy(deps.policy, config, logger);
   for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
   const app = createApp(deps, createAppRouter(deps), { dashboardBuildDir: options.dashboardBuildDir });
   const server = createServer(
@@ -115,6 +152,8 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const close = () =>
     (closing ??= (async () => {
       deps.lifecycle.draining = true;
+      stopSeeding();
+      deps.policy.cache.stop();
       const { timedOut, stillOpen } = await drainServer(server, tracker, config.shutdownTimeoutMs);
       if (timedOut) {
         logger.error({ timeoutMs: config.shutdownTimeoutMs, stillOpen }, `shutdown timed out: ${stillOpen.length} request(s) still in flight were cut off`);

@@ -6,7 +6,8 @@ import type { Logger } from "pino";
 import type { Config, KeyLookup } from "@taskgate/shared";
 import type { Queues } from "./jobs/queues.js";
 import type { RedisClient } from "./redis/connect.js";
-import type { RateLimiter } from "./rateLimit/index.js";
+import type { AuditLog } from "./audit/auditLog.js";
+import type { PolicyCache, PolicyStore, RateLimiter } from "./rateLimit/index.js";
 import type { IdempotencyStore } from "./idempotency/index.js";
 import type { ApiMetrics, CounterBuffer } from "./observability/index.js";
 
@@ -26,6 +27,10 @@ export interface ServerDeps {
   /** Undefined in open mode. */
   keyLookup: KeyLookup | undefined;
   limiter: RateLimiter;
+  /** The stored rate-limit policy, and this process's copy of it (what the limiter enforces). */
+  policy: { store: PolicyStore; cache: PolicyCache };
+  /** The log of admin writes. */
+  audit: AuditLog;
   idempotency: IdempotencyStore;
   /** This process's Prometheus registry and the hooks that move it. */
   metrics: ApiMetrics;

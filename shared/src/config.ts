@@ -125,6 +125,10 @@ export const CONFIG_VARIABLES = {
   idempotencyLeaseMs: { env: "IDEMPOTENCY_LEASE_MS", schema: int(100).default(30_000) },
   /** Most entries in the blocked-request log (`BLOCKED_LOG_MAX`), in entries, at least 1; default 10 000. */
   blockedLogMax: { env: "BLOCKED_LOG_MAX", schema: int(1).default(10_000) },
+  /** At most this long after a policy change every API process enforces it (`POLICY_REFRESH_MS`), in ms, 100-60 000; default 1000. A process checks the stored version this often, and at once when a check meets a newer one. */
+  policyRefreshMs: { env: "POLICY_REFRESH_MS", schema: int(100, 60_000).default(1000) },
+  /** Most entries in the audit log of admin writes (`AUDIT_LOG_MAX`), in entries, at least 1; default 10 000. */
+  auditLogMax: { env: "AUDIT_LOG_MAX", schema: int(1).default(10_000) },
   /** Whether every request is counted in the Redis time buckets and Prometheus (`METRICS_ENABLED`, true/false/1/0); default true. `false` removes that per-request cost (one pipelined Redis call). */
   metricsEnabled: { env: "METRICS_ENABLED", schema: bool.default(true) },
   /** Whether `/admin` serves the dashboard (`DASHBOARD_ENABLED`, true/false/1/0); default true. The page is static; its data still needs an admin key. */

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, title: "Not found" },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: "Idempotency key in use" },
+  VERSION_CONFLICT: { status: 409, title: "Version conflict" },
+  JOB_NOT_PENDING: { status: 409, title: "Job not pending" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Payload too large" },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency key reused" },

@@ -12,4 +12,5 @@ export * from "./schemas/rateLimit.js";
 export * from "./schemas/attempts.js";
 export * from "./schemas/deadJobs.js";
 export * from "./schemas/monitoring.js";
+export * from "./schemas/policy.js";
 export * from "./apiKeys.js";

@@ -13,6 +13,14 @@ export interface KeyBuilders {
   blockedLog(): string;
   /** Hash of one time bucket of counters, e.g. `requests`, `minute`, `1700000000000`. */
   counterBucket(series: string, bucket: string, startMs: number): string;
+  /** String: the stored rate-limit policy (JSON). Built on the rate limiter's prefix (one slot with its keys). */
+  policy(): string;
+  /** String: the stored policy's version, which every rate-limit check compares. Same prefix as `policy`. */
+  policyVersion(): string;
+  /** Hash: what is left of a cancelled job (its status) once BullMQ's job is removed; expires with completed jobs. */
+  cancelledJob(queue: string, jobId: string): string;
+  /** Capped stream of admin writes. Same prefix as `policy`, so a policy change and its entry are one atomic write. */
+  auditLog(): string;
 }
 
 /** The key builders for one prefix (default `tg`). */
@@ -23,5 +31,9 @@ export function redisKeys(prefix: string): KeyBuilders {
     effect: (queue, jobId) => `${prefix}:effect:${queue}:${jobId}`,
     blockedLog: () => `${prefix}:blocked`,
     counterBucket: (series, bucket, startMs) => `${prefix}:metrics:${series}:${bucket}:${startMs}`,
+    policy: () => `${prefix}:policy`,
+    policyVersion: () => `${prefix}:policy:version`,
+    auditLog: () => `${prefix}:audit`,
+    cancelledJob: (queue, jobId) => `${prefix}:cancelled:${queue}:${jobId}`,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The dashboard with 1 000 dead jobs and 10 000 blocked-log entries: it loads one page of each
- * (20 dead jobs, 50 blocked entries), pages through them, and never loads the whole set; then
- * deletes one dead job and retries all the others from the page.
+ * (20 dead jobs, 50 blocked entries), pages through them, and never loads the whole set; searches
+ * the dead jobs 200 at a time; then deletes one dead job and retries all the others from the page.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,6 +80,21 @@ describe("dashboard at 1 000 dead jobs and 10 000 blocked entries", () => {
     await page.locator("[data-testid=blocked-table] tbody tr:nth-child(51)").waitFor({ state: "detached", timeout: WAIT_MS });
     expect(await blockedRows.count()).toBe(50);
     expect(await page.getByTestId("blocked-newest").isHidden()).toBe(true);
+
+    // A search that matches nothing: each page examines at most 200 dead jobs, so the page offers
+    // to keep searching instead of saying "none", until nothing older is left.
+    const filters = section.getByTestId("dead-filters");
+    await filters.locator("input[name=q]").fill("matches-no-job");
+    await filters.getByRole("button", { name: "Search" }).click();
+    let searched = 0;
+    for (; searched < 10 && (await section.getByTestId("dead-empty").count()) === 0; searched++) {
+      await section.getByTestId("dead-keep-searching").click({ timeout: WAIT_MS });
+      await section.getByTestId("dead-position").getByText(`page ${searched + 2}:`).waitFor({ timeout: WAIT_MS });
+    }
+    expect(await section.getByTestId("dead-empty").textContent()).toBe("No older dead jobs match.");
+    expect(searched).toBe(DEAD_JOBS / 200 - 1);
+    await filters.getByRole("button", { name: "Clear" }).click();
+    await section.getByText(`1–20 of ${DEAD_JOBS}`).waitFor({ timeout: WAIT_MS });
 
     // A failed action says so and changes nothing.
     await page.route("**/trpc/deadJobs.delete**", (route) => route.abort("connectionrefused"));

@@ -180,11 +180,13 @@ describe("GET /openapi.json", () => {
     }
   });
 
-  it("documents query inputs as parameters, without the fixed queue member", () => {
-    const list = operation("get", "/dead-jobs/email").parameters as Json[];
+  it("documents query inputs as parameters, the queue as a path parameter", () => {
+    const list = operation("get", "/dead-jobs/{queue}").parameters as Json[];
     const query = list.map((p) => resolve(p)).filter((p) => p.in === "query");
-    expect(query.map((p) => p.name)).toEqual(["limit", "cursor"]);
-    expect(query[0]).toMatchObject({ required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } });
+    expect(list.map((p) => resolve(p)).filter((p) => p.in === "path").map((p) => p.name)).toEqual(["queue"]);
+    expect(query.map((p) => p.name).sort()).toEqual(["cursor", "limit", "q", "since", "until", "userId"]);
+    const limit = query.find((p) => p.name === "limit");
+    expect(limit).toMatchObject({ required: false, schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } });
     const blocked = (operation("get", "/monitoring/rate-limits/blocked").parameters as Json[]).map((p) => resolve(p).name);
     expect(blocked).toEqual(expect.arrayContaining(["limit", "since", "until", "ip", "userId", "rule", "route"]));
   });

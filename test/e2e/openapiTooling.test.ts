@@ -44,7 +44,7 @@ export async function createAndRead(baseUrl: string, apiKey: string) {
   const jobId: string = created.data.jobId;
   const status = await client.GET("/jobs/status/{queue}/{jobId}", { params: { path: { queue: "email", jobId } } });
   if (!status.data) throw new Error(\`status failed: \${status.response.status}\`);
-  const state: "waiting" | "scheduled" | "active" | "retrying" | "completed" | "dead" = status.data.state;
+  const state: "waiting" | "scheduled" | "active" | "retrying" | "completed" | "dead" | "cancelled" = status.data.state;
   return { jobId, state, createdAt: status.data.createdAt, location: created.response.headers.get("location") };
 }
 

@@ -16,9 +16,24 @@ export function duration(ms: number): string {
   return `${Math.round(ms / 60_000)} min`;
 }
 
-/** Cuts `text` to `max` characters (on one line), marking the cut with `…`. */
+/**
+ * A length in ms in the largest unit that states it exactly: `1 h`, `90 min`, `15 s`, `1500 ms`.
+ * For configured windows, which `duration` would round.
+ */
+export function exactDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/**
+ * Cuts `text` to `max` characters (on one line), marking the cut with `…`. Line breaks and other
+ * control characters become spaces: cells can hold text from the server, which must not drive
+ * the terminal.
+ */
 export function truncate(text: string, max: number): string {
-  const line = text.replace(/\s+/g, " ").trim();
+  const line = text.replace(/[\s\p{Cc}]+/gu, " ").trim();
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }
 

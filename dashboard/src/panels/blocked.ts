@@ -2,6 +2,7 @@
  * Blocked requests: the newest entries of the blocked log, filterable by user, IP, rule and
  * route, 50 at a time with "Load older" (cursor-paged, so a 10 000-entry log is never loaded at
  * once). The newest page refreshes on its own; older pages stay put while someone reads them.
+ * Would-be denials of shadow rules (the request passed) carry a "shadow" badge.
  */
 import type { BlockedEntry } from "../api.js";
 import { h, replaceChildren } from "../dom.js";
@@ -68,10 +69,11 @@ export function createBlockedPanel(ctx: PanelContext): Panel {
   function row(entry: BlockedEntry): HTMLElement {
     return h(
       "tr",
-      { "data-request-id": entry.requestId },
+      { "data-request-id": entry.requestId, class: entry.shadow ? "shadow" : undefined },
       h("td", { title: entry.at.toISOString() }, formatClock(entry.at)),
       h("td", {}, entry.route),
-      h("td", {}, entry.rule),
+      // A shadow rule's would-be denial: the request passed, so it is marked, not hidden.
+      h("td", {}, entry.rule, entry.shadow ? h("span", { class: "badge shadow", "data-testid": "shadow-badge", title: "Shadow rule: it would have been denied; the request passed." }, "shadow") : null),
       h("td", {}, `${entry.limit} / ${formatDuration(entry.windowMs)}`),
       h("td", {}, entry.userId ?? "—"),
       h("td", {}, entry.ip),

@@ -25,14 +25,25 @@ function byteLess(a: string, b: string): boolean {
 
 /**
  * Up to `count` entries strictly older than `after` in newest-first order (score descending,
- * then id descending, as ZREVRANGEBYSCORE orders them), and ZCARD, in one MULTI round trip.
+ * then id descending, as ZREVRANGEBYSCORE orders them), within `bounds` (died between `min` and
+ * `max`, ms, both inclusive), and ZCARD, in one MULTI round trip.
  */
-export async function readFailedPage(redis: RedisClient, queue: Queue, after: FailedSetPosition | undefined, count: number): Promise<FailedSetPage> {
+export async function readFailedPage(
+  redis: RedisClient,
+  queue: Queue,
+  after: FailedSetPosition | undefined,
+  count: number,
+  bounds: { min?: number | undefined; max?: number | undefined } = {},
+): Promise<FailedSetPage> {
   const key = queue.toKey("failed");
   const multi = redis.multi();
+  // A cursor below the lower bound leaves nothing; one above the upper bound starts at the bound.
+  const inRange = (score: number) => (bounds.min === undefined || score >= bounds.min) && (bounds.max === undefined || score <= bounds.max);
+  const tiesInRange = after !== undefined && inRange(after.score);
   // Jobs that died in the same millisecond as the cursor's job and sort after it.
-  if (after) multi.zrevrangebyscore(key, after.score, after.score);
-  multi.zrevrangebyscore(key, after ? `(${after.score}` : "+inf", "-inf", "WITHSCORES", "LIMIT", 0, count);
+  if (after && tiesInRange) multi.zrevrangebyscore(key, after.score, after.score);
+  const top = after ? (bounds.max !== undefined && bounds.max < after.score ? String(bounds.max) : `(${after.score}`) : bounds.max !== undefined ? String(bounds.max) : "+inf";
+  multi.zrevrangebyscore(key, top, bounds.min !== undefined ? String(bounds.min) : "-inf", "WITHSCORES", "LIMIT", 0, count);
   multi.zcard(key);
   const replies = await multi.exec();
   if (!replies) throw new Error("the failed-set read was aborted");
@@ -40,7 +51,7 @@ export async function readFailedPage(redis: RedisClient, queue: Queue, after: Fa
     if (error) throw error;
     return value;
   });
-  const ties = after ? (values.shift() as string[]).filter((jobId) => byteLess(jobId, after.jobId)).map((jobId) => ({ jobId, score: after.score })) : [];
+  const ties = after && tiesInRange ? (values.shift() as string[]).filter((jobId) => byteLess(jobId, after.jobId)).map((jobId) => ({ jobId, score: after.score })) : [];
   const older = pairs(values[0] as string[]);
   return { entries: [...ties, ...older].slice(0, count), total: Number(values[1]) };
 }

@@ -5,5 +5,6 @@
 export { type DeadJobsDeps, resolveQueue } from "./deadJobsDeps.js";
 export { listDeadJobs, getDeadJob, type ListDeadJobsOptions } from "./read.js";
 export { retryDeadJob, retryAllDeadJobs, RETRY_BATCH_SIZE, type RetryAllOptions } from "./retry.js";
-export { deleteDeadJob } from "./remove.js";
+export { deleteDeadJob, deleteDeadJobs, type DeleteManySelection } from "./remove.js";
+export { matchesFields, scanFiltered, type DeadJobFilter } from "./filter.js";
 export { encodeCursor, decodeCursor, type FailedSetPosition } from "./cursor.js";

@@ -2,10 +2,11 @@
  * Listing dead jobs newest first with a position cursor, and reading one with its stack traces.
  */
 import type { Job, Queue } from "bullmq";
-import type { DeadJobDetail, DeadJobsPage, DeadJobSummary, QueueName } from "@taskgate/shared";
+import { DEAD_JOBS_SCAN_BUDGET, type DeadJobDetail, type DeadJobsPage, type DeadJobSummary, type QueueName } from "@taskgate/shared";
 import { decodeCursor, encodeCursor, type FailedSetPosition } from "./cursor.js";
 import { notDead, resolveQueue, type DeadJobsDeps } from "./deadJobsDeps.js";
-import { failedScores, readFailedPage } from "./failedSet.js";
+import { failedScores } from "./failedSet.js";
+import { scanFiltered, type DeadJobFilter } from "./filter.js";
 import { toDeadJobDetail, toDeadJobSummary } from "./view.js";
 
 /** Options of `listDeadJobs`. */
@@ -14,6 +15,10 @@ export interface ListDeadJobsOptions {
   limit: number;
   /** `nextCursor` of the previous page. */
   cursor?: string | undefined;
+  /** Which dead jobs; default all. */
+  filter?: DeadJobFilter | undefined;
+  /** Most dead jobs one page examines (with `q` or `userId`); default DEAD_JOBS_SCAN_BUDGET (200). */
+  scanBudget?: number | undefined;
 }
 
 async function loadWithLogs(queue: Queue, jobId: string): Promise<{ job: Job; logs: string[] } | undefined> {
@@ -22,28 +27,23 @@ async function loadWithLogs(queue: Queue, jobId: string): Promise<{ job: Job; lo
 }
 
 /**
- * One page of dead jobs, newest first. A job removed between reading the set and loading it
- * (retried, deleted, trimmed by retention) is left out, so a page may hold fewer than `limit`;
- * `nextCursor` is null only when the set has nothing older.
+ * One page of dead jobs, newest first, of those the filter matches. A filtered page examines at
+ * most `scanBudget` jobs, so it may hold fewer than `limit` (even none) with a `nextCursor` to
+ * go on from; a job removed between reading the set and loading it (retried, deleted, trimmed)
+ * is left out too. `nextCursor` is null only when nothing older is left in range.
  */
 export async function listDeadJobs(deps: DeadJobsDeps, queueName: string, options: ListDeadJobsOptions): Promise<DeadJobsPage> {
   const queue = resolveQueue(deps, queueName);
   const after = options.cursor !== undefined ? decodeCursor(options.cursor) : undefined;
-  // One extra entry tells whether an older page exists without a second read.
-  const page = await readFailedPage(deps.redis, queue, after, options.limit + 1);
-  const entries = page.entries.slice(0, options.limit);
+  const scan = await scanFiltered(deps.redis, queue, options.filter ?? {}, after, options.limit, options.scanBudget ?? DEAD_JOBS_SCAN_BUDGET);
+  const entries = scan.matches;
   const loaded = await Promise.all(entries.map((entry) => loadWithLogs(queue, entry.jobId)));
   const jobs: DeadJobSummary[] = [];
   loaded.forEach((found, index) => {
     if (found) jobs.push(toDeadJobSummary(found.job, found.logs, entries[index]!.score));
   });
-  const last: FailedSetPosition | undefined = entries.at(-1);
-  return {
-    queue: queueName as QueueName,
-    total: page.total,
-    jobs,
-    nextCursor: page.entries.length > options.limit && last ? encodeCursor(last) : null,
-  };
+  const next: FailedSetPosition | undefined = scan.next;
+  return { queue: queueName as QueueName, total: scan.total, jobs, nextCursor: next ? encodeCursor(next) : null };
 }
 
 /** One dead job with every attempt's stack trace, or NotFoundError when it is not dead. */

@@ -8,9 +8,10 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Job, Queue } from "bullmq";
 import type { DeadJobRetryResult, DeadJobsRetryAllResult } from "@taskgate/shared";
 import { statusPath } from "../jobs/enqueueEmail.js";
-import type { FailedSetPosition } from "./cursor.js";
 import { notDead, resolveQueue, type DeadJobsDeps } from "./deadJobsDeps.js";
-import { failedScores, readFailedPage } from "./failedSet.js";
+import { failedScores } from "./failedSet.js";
+import type { DeadJobFilter } from "./filter.js";
+import { forEachMatching } from "./walk.js";
 
 /** Jobs re-queued per batch of retry-all (100). */
 export const RETRY_BATCH_SIZE = 100;
@@ -19,6 +20,10 @@ export const RETRY_BATCH_SIZE = 100;
 export interface RetryAllOptions {
   /** Only these jobs (those among them that are dead); all dead jobs when absent. */
   jobIds?: readonly string[] | undefined;
+  /** Only the dead jobs it matches (instead of `jobIds`); default all. */
+  filter?: DeadJobFilter | undefined;
+  /** Count what would be retried; change nothing. */
+  dryRun?: boolean | undefined;
   /** Jobs per batch; default RETRY_BATCH_SIZE. */
   batchSize?: number;
 }
@@ -54,34 +59,30 @@ export async function retryDeadJob(deps: DeadJobsDeps, queueName: string, jobId:
 }
 
 /**
- * Retries every dead job of a queue (or the dead ones among `jobIds`) and says how many.
- * Without ids it walks the failed set newest first from where it stood at the start: a job
- * that dies while the walk runs (even a just-retried one failing again) sorts above the
- * walk's position and is not retried twice by one call.
+ * Retries the dead jobs of a queue — all, the dead ones among `jobIds`, or those `filter`
+ * matches — and says how many it matched and retried (a dry run retries none). Without ids it
+ * walks the failed set newest first from where it stood at the start (walk.ts): a job that dies
+ * while the walk runs (even a just-retried one failing again) sorts above the walk's position
+ * and is not retried twice by one call.
  */
 export async function retryAllDeadJobs(deps: DeadJobsDeps, queueName: string, options: RetryAllOptions = {}): Promise<DeadJobsRetryAllResult> {
   const queue = resolveQueue(deps, queueName);
   const batchSize = Math.max(1, options.batchSize ?? RETRY_BATCH_SIZE);
+  let matched = 0;
   let retried = 0;
   if (options.jobIds) {
     const ids = [...new Set(options.jobIds)];
     for (let start = 0; start < ids.length; start += batchSize) {
       if (start > 0) await nextTurn();
-      retried += await requeueIds(deps, queue, ids.slice(start, start + batchSize));
+      const batch = ids.slice(start, start + batchSize);
+      if (options.dryRun) matched += (await failedScores(deps.redis, queue, batch)).filter((score) => score !== null).length;
+      else retried += await requeueIds(deps, queue, batch);
     }
-    return { retried };
+    return { matched: options.dryRun ? matched : retried, retried };
   }
-  let after: FailedSetPosition | undefined;
-  for (;;) {
-    const { entries } = await readFailedPage(deps.redis, queue, after, batchSize);
-    if (entries.length === 0) return { retried };
-    retried += await requeueIds(
-      deps,
-      queue,
-      entries.map((entry) => entry.jobId),
-    );
-    after = entries.at(-1);
-    if (entries.length < batchSize) return { retried };
-    await nextTurn();
-  }
+  await forEachMatching(deps, queue, options.filter ?? {}, batchSize, async (jobIds) => {
+    matched += jobIds.length;
+    if (!options.dryRun) retried += await requeueIds(deps, queue, jobIds);
+  });
+  return { matched, retried };
 }

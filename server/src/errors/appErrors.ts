@@ -98,6 +98,20 @@ export class IdempotencyKeyInUseError extends AppError {
   }
 }
 
+/** A job that is no longer waiting or scheduled (it started, finished or died): it cannot be cancelled or moved. */
+export class JobNotPendingError extends AppError {
+  constructor(state: string) {
+    super("JOB_NOT_PENDING", `The job is ${state}: only a waiting or scheduled job can be cancelled or rescheduled.`, { state });
+  }
+}
+
+/** A write based on a version of something (the rate-limit policy) that is no longer current. */
+export class VersionConflictError extends AppError {
+  constructor(expectedVersion: number, currentVersion: number) {
+    super("VERSION_CONFLICT", `The policy is at version ${currentVersion}, not ${expectedVersion}: read it again and reapply your change.`, { expectedVersion, currentVersion });
+  }
+}
+
 export class IdempotencyKeyReusedError extends AppError {
   constructor() {
     super("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request body.");

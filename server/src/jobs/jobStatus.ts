@@ -7,6 +7,8 @@
 import type { Job, Queue } from "bullmq";
 import { decodeAttemptLogs, diedNonRetryable, type EmailJobData, type JobState, type JobStatus, type QueueName } from "@taskgate/shared";
 import { NotFoundError } from "../errors/appErrors.js";
+import type { RedisClient } from "../redis/connect.js";
+import { cancelledStatus, readCancelled } from "./cancelledJobs.js";
 
 /** Who is asking: an admin sees every job; a user their own; open mode (null) sees all. */
 export interface Viewer {
@@ -81,22 +83,44 @@ export function publicFailedReason(reason: string, state: JobState, attemptsMade
   return `${what}; gave up after ${attemptsMade} ${attemptsMade === 1 ? "attempt" : "attempts"}.`;
 }
 
+/** The queue named `name`, or NotFoundError. An own entry only: `__proto__` or `toString` is an unknown queue. */
+export function queueOf(queues: Record<QueueName, Queue>, name: string): Queue {
+  const queue = Object.hasOwn(queues, name) ? (queues as Record<string, Queue>)[name] : undefined;
+  if (!queue) throw new NotFoundError(`There is no queue named '${name}'.`);
+  return queue;
+}
+
+/** Where cancelled jobs' records are read (cancelledJobs.ts). */
+export interface StatusDeps {
+  queues: Record<QueueName, Queue>;
+  redis: RedisClient;
+  keyPrefix: string;
+}
+
 /** Reads one job's status, or throws NotFoundError (unknown queue, job, or not the viewer's). */
-export async function getJobStatus(queues: Record<QueueName, Queue>, queueName: string, jobId: string, viewer: Viewer): Promise<JobStatus> {
-  // An own entry only: `__proto__` or `toString` is an unknown queue, not Object.prototype.
-  const queue = Object.hasOwn(queues, queueName) ? (queues as Record<string, Queue>)[queueName] : undefined;
-  if (!queue) throw new NotFoundError(`There is no queue named '${queueName}'.`);
+export async function getJobStatus(deps: StatusDeps, queueName: string, jobId: string, viewer: Viewer): Promise<JobStatus> {
+  const queue = queueOf(deps.queues, queueName);
   const notFound = () => new NotFoundError(`There is no job '${jobId}' in queue '${queueName}'.`);
   // The state first: it is "unknown" for ids that are no job — including BullMQ's own key
   // names (`events`, `meta`, `id`), which getJob would otherwise try to read as a job.
   const rawState = await queue.getJobState(jobId);
-  if (rawState === "unknown") throw notFound();
-  const [job, logs] = await Promise.all([queue.getJob(jobId) as Promise<Job<EmailJobData> | undefined>, queue.getJobLogs(jobId)]);
+  if (rawState === "unknown") {
+    // A cancelled job is removed from BullMQ; its record says what it was.
+    const cancelled = await readCancelled(deps, queueName as QueueName, jobId);
+    if (cancelled && (viewer.admin || cancelled.ownerId === null || cancelled.ownerId === viewer.userId)) return cancelledStatus(cancelled);
+    throw notFound();
+  }
+  const [job, logs, rescheduledFor] = await Promise.all([
+    queue.getJob(jobId) as Promise<Job<EmailJobData> | undefined>,
+    queue.getJobLogs(jobId),
+    // Set when the job was rescheduled (rescheduleJob-5.lua); BullMQ's fields do not say it.
+    deps.redis.hget(queue.toKey(jobId), "tgScheduledFor"),
+  ]);
   if (!job || !canView(viewer, job)) throw notFound();
   const state = publicState(rawState, job.attemptsMade);
   if (!state) throw notFound();
   const attempts = decodeAttemptLogs(logs.logs);
-  const scheduledFor = job.delay > 0 ? new Date(job.timestamp + job.delay) : undefined;
+  const scheduledFor = rescheduledFor ? new Date(Number(rescheduledFor)) : job.delay > 0 ? new Date(job.timestamp + job.delay) : undefined;
   const nonRetryable = state === "dead" ? diedNonRetryable(attempts, job.attemptsMade, job.opts.attempts ?? 1) : undefined;
   // Admins (and open mode) get the worker's words; everyone else the sentence for them.
   const detail = viewer.admin;

@@ -21,6 +21,7 @@ export async function readBlockedPage(redis: RedisClient, keyPrefix: string, fil
       limit: entry.limit,
       windowMs: entry.windowMs,
       retryAfterMs: entry.retryAfterMs,
+      shadow: entry.shadow === true,
     })),
   };
 }

@@ -93,6 +93,8 @@ export function createApiMetrics(deps: ApiMetricsDeps): ApiMetrics {
       for (const outcome of decision.outcomes) {
         decisions.inc({ rule: outcome.name, outcome: decision.allowed ? "allowed" : outcome.allowed ? "denied_by_other" : "denied" });
       }
+      // A shadow rule's would-be denial of an admitted request (docs/RATE_LIMITING.md).
+      for (const outcome of decision.shadowed) decisions.inc({ rule: outcome.name, outcome: "shadow_denied" });
     },
     observeIdempotency(outcome) {
       idempotency.inc({ outcome });

@@ -89,6 +89,8 @@ export async function readBlockedMetrics(redis: RedisClient, keyPrefix: string, 
       total: Number(fields.total ?? 0),
       byRule: fieldsUnder(fields, "rule:"),
       byRoute: fieldsUnder(fields, "route:"),
+      shadowTotal: Number(fields.shadow ?? 0),
+      shadowByRule: fieldsUnder(fields, "shadowRule:"),
     })),
   };
 }

@@ -117,6 +117,8 @@ export const ERROR_RESPONSES: Record<ErrorCode, { status: number; name: string; 
   METHOD_NOT_ALLOWED: { status: 405, name: "MethodNotAllowed", response: problemResponse("METHOD_NOT_ALLOWED: the path exists but does not answer this method.") },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, name: "UnsupportedMediaType", response: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not JSON (send Content-Type: application/json).") },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, name: "IdempotencyKeyInUse", response: problemResponse("IDEMPOTENCY_KEY_IN_USE: a request with this Idempotency-Key is still in flight; retry after Retry-After.", "Problem", retryAfter) },
+  JOB_NOT_PENDING: { status: 409, name: "JobNotPending", response: problemResponse("JOB_NOT_PENDING: the job already started, finished or died (its `state` is in the body); only a waiting or scheduled job can be cancelled or rescheduled.") },
+  VERSION_CONFLICT: { status: 409, name: "VersionConflict", response: problemResponse("VERSION_CONFLICT: `expectedVersion` is not the current version; nothing changed. Read the policy again and reapply.") },
   PAYLOAD_TOO_LARGE: { status: 413, name: "PayloadTooLarge", response: problemResponse("PAYLOAD_TOO_LARGE: the body is over 100 kB.") },
   IDEMPOTENCY_KEY_REUSED: { status: 422, name: "IdempotencyKeyReused", response: problemResponse("IDEMPOTENCY_KEY_REUSED: this Idempotency-Key was used with a different body.") },
   RATE_LIMITED: {

@@ -39,7 +39,7 @@ function requiredOf(schema: JsonSchema | undefined): string[] {
 }
 
 /** The error codes an operation can answer with, from what it is (its access, input, path). */
-function errorCodes(alias: RestAlias, access: Access, hasInput: boolean): ErrorCode[] {
+function errorCodes(alias: RestAlias, access: Access, hasInput: boolean, extra: readonly ErrorCode[]): ErrorCode[] {
   const { route } = alias;
   const idempotent = alias.meta.idempotent === true;
   const codes: ErrorCode[] = [];
@@ -50,6 +50,7 @@ function errorCodes(alias: RestAlias, access: Access, hasInput: boolean): ErrorC
   if (idempotent) codes.push("IDEMPOTENCY_KEY_IN_USE");
   if (route.input === "body") codes.push("PAYLOAD_TOO_LARGE");
   if (idempotent) codes.push("IDEMPOTENCY_KEY_REUSED");
+  codes.push(...extra);
   if (access !== "public") codes.push("RATE_LIMITED");
   codes.push("INTERNAL");
   if (access !== "public") codes.push("UNAVAILABLE");
@@ -103,7 +104,7 @@ function buildOperation(alias: RestAlias, doc: ProcedureDoc, components: Compone
   }
   const responses: Record<string, unknown> = { [status]: success };
   for (const [also, description] of Object.entries(doc.alsoStatuses ?? {})) responses[also] = { ...success, description };
-  for (const code of errorCodes(alias, access, input !== undefined)) {
+  for (const code of errorCodes(alias, access, input !== undefined, doc.errors ?? [])) {
     const error = ERROR_RESPONSES[code];
     responses[error.status] ??= ref("responses", error.name);
   }
@@ -153,6 +154,7 @@ export function buildOpenApiDocument(router: AppRouter, aliases: readonly RestAl
       { name: "health", description: "Liveness and readiness." },
       { name: "jobs", description: "Submitting jobs and reading their status." },
       { name: "dead jobs", description: "Admin: jobs that failed for good." },
+      { name: "rate limits", description: "Admin: the rate-limit policy changed at run time, and per-identity overrides." },
       { name: "monitoring", description: "Admin: rate-limit log, queues, counters." },
     ],
     paths,

@@ -23,8 +23,10 @@ export interface BlockedEntry {
   limit: number;
   /** The rule's window, in ms. */
   windowMs: number;
-  /** What the client was told to wait, in ms. */
+  /** What the client was told to wait, in ms (for a shadow entry: what it would have been told). */
   retryAfterMs: number;
+  /** True for a would-be denial of a shadow rule: the request passed. Default false. */
+  shadow?: boolean | undefined;
 }
 
 /** An entry read back, with its stream id (`<ms>-<seq>`, Redis clock). */
@@ -98,10 +100,13 @@ export async function recordBlocked(
   const fields: (string | number)[] = ["at", entry.at, "requestId", entry.requestId, "ip", entry.ip];
   if (entry.userId !== undefined) fields.push("userId", entry.userId);
   fields.push("route", entry.route, "rule", entry.rule, "limit", entry.limit, "windowMs", entry.windowMs, "retryAfterMs", entry.retryAfterMs);
+  if (entry.shadow) fields.push("shadow", 1);
+  // Shadow hits are counted apart: `total` and `rule:` stay what was really denied.
+  const counted = entry.shadow ? ["shadow", `shadowRule:${entry.rule}`] : ["total", `rule:${entry.rule}`, `route:${entry.route}`];
 
   const commands: RedisCommand[] = [
     ["xadd", keys.blockedLog(), "MAXLEN", "~", maxEntries, "*", ...fields],
-    ...bucketCounterCommands(keyPrefix, "blocked", entry.at, ["total", `rule:${entry.rule}`, `route:${entry.route}`], retention),
+    ...bucketCounterCommands(keyPrefix, "blocked", entry.at, counted, retention),
   ];
   await runBatch(redis, commands);
 }
@@ -123,6 +128,7 @@ function toEntry(id: string, flat: string[]): BlockedLogEntry {
     limit: int("limit"),
     windowMs: int("windowMs"),
     retryAfterMs: int("retryAfterMs"),
+    ...(map.get("shadow") === "1" ? { shadow: true } : {}),
   };
 }
 

@@ -27,3 +27,9 @@ export {
   type RecordBlockedOptions,
 } from "./blockedLog.js";
 export { slidingWindowScript, type SlidingWindowCommands } from "./scripts.js";
+export { createPolicyStore, type PolicyChange, type PolicyStore, type PolicyStoreOptions } from "./policy/policyStore.js";
+export { createPolicyCache, type PolicyCache, type PolicyCacheOptions } from "./policy/policyCache.js";
+export { compilePolicy, overrideKey, staticPolicy, type ActiveOverride, type ActivePolicy, type PolicySource } from "./policy/activePolicy.js";
+export { configHashOf, keptOverrides, overrideMisfit, toPublicPolicy, type StoredOverride, type StoredPolicy, type VersionedPolicy } from "./policy/policyDoc.js";
+export { policyWriteScript, type PolicyWriteCommands } from "./policy/scripts.js";
+export { deleteOverride, replaceRules, setOverride, type OverrideFields } from "./policy/policyChanges.js";

@@ -1,14 +1,19 @@
 /**
- * The rate limiter: matches a request's rules and checks them all in one Lua call (one Redis
- * round trip), returning a decision value; only the middleware turns a denial into a 429.
+ * The rate limiter: matches a request's rules (from the policy in force, with its per-identity
+ * overrides) and checks them all in one Lua call (one Redis round trip), returning a decision
+ * value; only the middleware turns a denial into a 429. The script also compares the policy's
+ * version, so a check never runs on a policy another process has replaced: it reloads and asks
+ * again.
  */
 import type { Cluster, Redis } from "ioredis";
 import { redisKeys, type RateLimitRule, type RuleOutcome } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
+import { slotKeyPrefix } from "../redis/slotPrefix.js";
 import { createDeadlines } from "./deadlines.js";
 import { requestCost } from "./cost.js";
-import { compileRules, type RateLimitRequest } from "./matchRules.js";
+import type { RateLimitRequest } from "./matchRules.js";
 import { nextMemberId } from "./memberId.js";
+import { overrideKey, staticPolicy, type ActivePolicy, type PolicySource } from "./policy/activePolicy.js";
 import { slidingWindowScript, type SlidingWindowCommands } from "./scripts.js";
 
 /** What the limiter does when Redis fails or is too slow: `open` admits, `closed` denies (503). */
@@ -23,8 +28,13 @@ export interface RateLimiterOptions {
   redis: Redis | Cluster;
   /** Prefix of every key (`KEY_PREFIX`), e.g. `tg`; keys are `<prefix>:rl:<rule>:<identity>`. */
   keyPrefix: string;
-  /** Validated rules (the config's `rateLimitRules`), in configuration order. */
-  rules: readonly RateLimitRule[];
+  /**
+   * Where the rules and overrides come from: the process's copy of the stored policy
+   * (`createPolicyCache`). Give `rules` instead for a fixed rule set (tests, benchmarks).
+   */
+  policy?: PolicySource | undefined;
+  /** A fixed rule set (validated, in configuration order), when there is no `policy`. */
+  rules?: readonly RateLimitRule[] | undefined;
   /** Behaviour when Redis does not answer in time or errors; required, the config's `rateLimitFailMode` (default `open`). */
   failMode: RateLimitFailMode;
   /** Longest wait for the script's reply before `failMode` applies, in ms; required, the config's `redisCommandTimeoutMs` (default 1000). */
@@ -41,6 +51,11 @@ export interface RateLimitDecision {
   outcomes: RuleOutcome[];
   /** The outcomes whose rule denied the request. */
   violated: RuleOutcome[];
+  /**
+   * Shadow rules that would have denied this admitted request (they never deny; they go to the
+   * blocked log as shadow). Empty when the request was denied, or no shadow rule would deny.
+   */
+  shadowed: RuleOutcome[];
   /** The violated rule to report: lowest `priority`, then largest `retryAfterMs`. */
   reported?: RuleOutcome | undefined;
   /** Set when Redis failed and `failMode` decided; `allowed` is then true (open) or false (closed). */
@@ -84,93 +99,139 @@ export function pickReported(violated: readonly RuleOutcome[]): RuleOutcome | un
 }
 
 /**
- * The prefix the limiter's keys are built with. Under Cluster all keys of one script must share
- * a hash slot, and a request's rules count different identities, so unless `keyPrefix` already
- * holds a hash tag the keys get the tag `{rl}` (`tg:{rl}:rl:<rule>:<identity>`), as BullMQ's
- * queues get `{jobs}`. A single Redis keeps the plain `tg:rl:<rule>:<identity>`.
+ * The prefix the limiter's keys are built with: `keyPrefix`, with the hash tag `{rl}` under
+ * Cluster (see `slotKeyPrefix`).
  */
-export function rateLimitKeyPrefix(keyPrefix: string, isCluster: boolean): string {
-  // Redis hashes the text between the first `{` and the next `}` when it is not empty.
-  return isCluster && !/^[^{]*\{[^}]+\}/.test(keyPrefix) ? `${keyPrefix}:{rl}` : keyPrefix;
+export const rateLimitKeyPrefix = slotKeyPrefix;
+
+/** How often a check reloads the policy and asks again when the script says it is stale. */
+const MAX_STALE_RETRIES = 3;
+
+/** The script arguments of one rule, as the strings the command is sent with. */
+interface RuleArgs {
+  limit: string;
+  windowMs: string;
+  /** Only for a fixed cost (a "recipients" cost is the request's). */
+  fixedCost: string | undefined;
+  mode: "e" | "s";
 }
 
 /** Builds a limiter and registers the script on the client (once per client). Throws if a rule's cost exceeds its limit. */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { redis, keyPrefix, failMode, commandTimeoutMs: timeoutMs } = options;
   const now = options.now ?? Date.now;
-  const matcher = compileRules(options.rules);
+  const source = options.policy ?? staticPolicy(options.rules ?? []);
   const keys = redisKeys(rateLimitKeyPrefix(keyPrefix, redis.isCluster));
+  const versionKey = keys.policyVersion();
   defineLuaCommands(redis, [slidingWindowScript]);
   const client = redis as unknown as SlidingWindowCommands;
   // One timer for all of this limiter's pending replies instead of one per check.
   const deadlines = createDeadlines(timeoutMs, () => new CommandTimeoutError(timeoutMs));
-  // A rule's script arguments, as the strings the command is sent with, made once per rule;
-  // the cost only for a fixed one (a "recipients" cost is the request's).
-  const ruleArgs = new Map(
-    options.rules.map((rule) => [rule, [String(rule.limit), String(rule.windowMs), typeof rule.cost === "number" ? String(rule.cost) : undefined] as const]),
-  );
+  // Each rule's arguments, made once per rule object (a policy version compiles its rules once).
+  const ruleArgs = new WeakMap<RateLimitRule, RuleArgs>();
+  const argsOf = (rule: RateLimitRule): RuleArgs => {
+    let args = ruleArgs.get(rule);
+    if (!args) {
+      args = { limit: String(rule.limit), windowMs: String(rule.windowMs), fixedCost: typeof rule.cost === "number" ? String(rule.cost) : undefined, mode: rule.mode === "shadow" ? "s" : "e" };
+      ruleArgs.set(rule, args);
+    }
+    return args;
+  };
 
   function failed(failure: RateLimitFailure, error: unknown, at: number): RateLimitDecision {
-    return { allowed: failMode === "open", outcomes: [], violated: [], failure, error, at };
+    return { allowed: failMode === "open", outcomes: [], violated: [], shadowed: [], failure, error, at };
+  }
+
+  async function checkWith(policy: ActivePolicy, request: RateLimitRequest, at: number, compareVersion: boolean): Promise<RateLimitDecision | "stale"> {
+    const matched = policy.matcher.match(request);
+    const n = matched.length;
+    if (n === 0) return { allowed: true, outcomes: [], violated: [], shadowed: [], at };
+    const overrides = policy.overrides.size > 0 ? policy.overrides : undefined;
+
+    // numKeys, the keys and the policy version key, the member id, the version, then limit,
+    // windowMs, cost and mode per rule.
+    const args: (string | number)[] = new Array<string | number>(4 + 5 * n);
+    args[0] = n + 1;
+    args[n + 1] = versionKey;
+    args[n + 2] = nextMemberId();
+    args[n + 3] = compareVersion ? policy.version : "";
+    const costs: number[] = new Array<number>(n);
+    const limits: number[] = new Array<number>(n);
+    const windows: number[] = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const { rule, identity } = matched[i]!;
+      args[1 + i] = keys.rateLimit(rule.name, identity);
+      const ruleArg = argsOf(rule);
+      costs[i] = requestCost(rule, request);
+      const override = overrides?.get(overrideKey(rule.name, `${rule.key}:${identity}`));
+      const base = n + 4 + 4 * i;
+      if (override && (override.expiresAt === null || override.expiresAt > at)) {
+        limits[i] = override.limit;
+        windows[i] = override.windowMs ?? rule.windowMs;
+        args[base] = override.limit;
+        args[base + 1] = windows[i]!;
+      } else {
+        limits[i] = rule.limit;
+        windows[i] = rule.windowMs;
+        args[base] = ruleArg.limit;
+        args[base + 1] = ruleArg.windowMs;
+      }
+      args[base + 2] = ruleArg.fixedCost ?? costs[i]!;
+      args[base + 3] = ruleArg.mode;
+    }
+
+    let reply: (number | string)[];
+    try {
+      // A timed-out script may still run later and record the request: that errs on the
+      // side of counting, never of admitting more than the limit.
+      reply = await deadlines.race(client.slidingWindow(...args));
+    } catch (error) {
+      return failed(error instanceof CommandTimeoutError ? "timeout" : "error", error, at);
+    }
+    if (Array.isArray(reply) && reply.length === 2 && reply[0] === -1) return "stale";
+    if (!Array.isArray(reply) || reply.length !== 1 + 4 * n) {
+      return failed("error", new Error(`rate-limit script returned an unexpected reply: ${JSON.stringify(reply)}`), at);
+    }
+
+    const admitted = reply[0] === 1;
+    const outcomes: RuleOutcome[] = [];
+    const violated: RuleOutcome[] = [];
+    const shadowed: RuleOutcome[] = [];
+    for (let i = 0; i < n; i++) {
+      const { rule } = matched[i]!;
+      const base = 1 + 4 * i;
+      const outcome: RuleOutcome = {
+        name: rule.name,
+        limit: limits[i]!,
+        windowMs: windows[i]!,
+        cost: costs[i]!,
+        remaining: reply[base + 1] as number,
+        resetMs: reply[base + 2] as number,
+        retryAfterMs: reply[base + 3] as number,
+        allowed: reply[base] === 1,
+        priority: rule.priority,
+      };
+      // Shadow rules appear in no header and no 429: only their would-be denials are reported.
+      if (rule.mode === "shadow") {
+        if (!outcome.allowed && admitted) shadowed.push(outcome);
+        continue;
+      }
+      outcomes.push(outcome);
+      if (!outcome.allowed) violated.push(outcome);
+    }
+    return admitted ? { allowed: true, outcomes, violated, shadowed, at } : { allowed: false, outcomes, violated, shadowed, reported: pickReported(violated), at };
   }
 
   return {
     async check(request) {
       const at = now();
-      const matched = matcher.match(request);
-      const n = matched.length;
-      if (n === 0) return { allowed: true, outcomes: [], violated: [], at };
-
-      // numKeys, the keys, the member id, then limit, windowMs and cost per rule.
-      const args: (string | number)[] = new Array<string | number>(2 + 4 * n);
-      args[0] = n;
-      args[n + 1] = nextMemberId();
-      const costs: number[] = new Array<number>(n);
-      for (let i = 0; i < n; i++) {
-        const { rule, identity } = matched[i]!;
-        args[1 + i] = keys.rateLimit(rule.name, identity);
-        const [limit, windowMs, fixedCost] = ruleArgs.get(rule)!;
-        costs[i] = requestCost(rule, request);
-        const base = n + 2 + 3 * i;
-        args[base] = limit;
-        args[base + 1] = windowMs;
-        args[base + 2] = fixedCost ?? costs[i]!;
+      for (let attempt = 0; ; attempt++) {
+        // After a few reloads that still met a newer version (changes in quick succession),
+        // check with the newest this process has rather than not at all.
+        const decision = await checkWith(source.current(), request, at, attempt < MAX_STALE_RETRIES);
+        if (decision !== "stale") return decision;
+        await source.reload();
       }
-
-      let reply: number[];
-      try {
-        // A timed-out script may still run later and record the request: that errs on the
-        // side of counting, never of admitting more than the limit.
-        reply = await deadlines.race(client.slidingWindow(...args));
-      } catch (error) {
-        return failed(error instanceof CommandTimeoutError ? "timeout" : "error", error, at);
-      }
-      if (!Array.isArray(reply) || reply.length !== 1 + 4 * n) {
-        return failed("error", new Error(`rate-limit script returned an unexpected reply: ${JSON.stringify(reply)}`), at);
-      }
-
-      const outcomes: RuleOutcome[] = [];
-      const violated: RuleOutcome[] = [];
-      for (let i = 0; i < n; i++) {
-        const { rule } = matched[i]!;
-        const base = 1 + 4 * i;
-        const outcome: RuleOutcome = {
-          name: rule.name,
-          limit: rule.limit,
-          windowMs: rule.windowMs,
-          cost: costs[i]!,
-          remaining: reply[base + 1]!,
-          resetMs: reply[base + 2]!,
-          retryAfterMs: reply[base + 3]!,
-          allowed: reply[base] === 1,
-          priority: rule.priority,
-        };
-        outcomes.push(outcome);
-        if (!outcome.allowed) violated.push(outcome);
-      }
-      return reply[0] === 1
-        ? { allowed: true, outcomes, violated, at }
-        : { allowed: false, outcomes, violated, reported: pickReported(violated), at };
     },
   };
 }

@@ -62,8 +62,9 @@ export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: 
         // A form or text body would reach validation as "no body": say what to send instead.
         if (route.input === "body" && hasBody(req) && !isJsonBody(req)) throw new UnsupportedMediaTypeError();
         const caller = createCaller(buildRequestContext(req, res, keyLookup));
-        const output = await procedureOf(caller, alias.procedure)(inputOf(alias, req));
-        const status = typeof route.status === "function" ? route.status(output) : (route.status ?? 200);
+        const input = inputOf(alias, req);
+        const output = await procedureOf(caller, alias.procedure)(input);
+        const status = typeof route.status === "function" ? route.status(output, input) : (route.status ?? 200);
         if (route.location) res.setHeader("Location", (output as { statusUrl: string }).statusUrl);
         if (output === undefined) res.status(status).end();
         else res.status(status).json(output);

@@ -8,6 +8,7 @@ import { healthRouter } from "./routers/health.js";
 import { jobsRouter } from "./routers/jobs.js";
 import { deadJobsRouter } from "./routers/deadJobs.js";
 import { monitoringRouter } from "./routers/monitoring.js";
+import { rateLimitsRouter } from "./routers/rateLimits.js";
 
 export function createAppRouter(deps: ServerDeps) {
   const procedures = createProcedures(deps);
@@ -15,6 +16,7 @@ export function createAppRouter(deps: ServerDeps) {
     health: healthRouter(deps, procedures),
     jobs: jobsRouter(deps, procedures),
     deadJobs: deadJobsRouter(deps, procedures),
+    rateLimits: rateLimitsRouter(deps, procedures),
     monitoring: monitoringRouter(deps, procedures),
   });
 }

@@ -5,6 +5,8 @@
  * from the router, so a procedure is declared once (docs/ARCHITECTURE.md, "Adding a procedure").
  */
 
+import type { ErrorCode } from "@taskgate/shared";
+
 /** Who may call a procedure. */
 export type Access = "public" | "user" | "admin";
 
@@ -20,8 +22,8 @@ export interface RestRoute {
   input?: InputSource;
   /** Fixed members merged into the input (e.g. `queue: "email"` for `/dead-jobs/email`). None by default. */
   fixedInput?: Record<string, string>;
-  /** Success status. Default 200. A function picks it from the output (health's 503). */
-  status?: number | ((output: unknown) => number);
+  /** Success status. Default 200. A function picks it from the output and the input (health's 503, a dry run's 200). */
+  status?: number | ((output: unknown, input: unknown) => number);
   /** When true, the output's `statusUrl` becomes the `Location` header. Default false. */
   location?: boolean;
 }
@@ -51,6 +53,8 @@ export interface ProcedureDoc {
   output?: { name: string; schema: unknown };
   /** Statuses other than the alias's own that also carry the success body, with what they mean (health's 503). */
   alsoStatuses?: Record<number, string>;
+  /** Error codes it can answer beyond those its access, input and path imply (e.g. `VERSION_CONFLICT`). None by default. */
+  errors?: ErrorCode[];
 }
 
 /** Per-procedure metadata (shallow-merged by tRPC across `.meta()` calls). */

@@ -13,10 +13,24 @@ const prefix = prefixPerTest(redis);
 /** The limiter's key prefix: a multi-key script's keys share the `{rl}` hash tag on a cluster. */
 const rl = () => rateLimitKeyPrefix(prefix(), redis.isCluster);
 
-/** The script through defineCommand, as the limiter calls it. */
-function slidingWindow(client: TestRedis, keys: string[], id: string, perRule: [limit: number, windowMs: number, cost: number][]) {
+/** The policy version key the script compares (`policyVersion` under the limiter's prefix). */
+const versionKey = () => `${rl()}:policy:version`;
+
+/**
+ * The script through defineCommand, as the limiter calls it: the rule keys and the policy's
+ * version key, the member id and the caller's version ("" = no comparison), then limit, window,
+ * cost and mode ("e" unless given) per rule.
+ */
+function slidingWindow(
+  client: TestRedis,
+  keys: string[],
+  id: string,
+  perRule: ([limit: number, windowMs: number, cost: number] | [limit: number, windowMs: number, cost: number, mode: "e" | "s"])[],
+  version = "",
+) {
   defineLuaCommands(client, [slidingWindowScript]);
-  return (client as unknown as SlidingWindowCommands).slidingWindow(keys.length, ...keys, id, ...perRule.flat());
+  const ruleArgs = perRule.flatMap(([limit, windowMs, cost, mode]) => [limit, windowMs, cost, mode ?? "e"]);
+  return (client as unknown as SlidingWindowCommands).slidingWindow(keys.length + 1, ...keys, versionKey(), id, version, ...ruleArgs);
 }
 
 describe("slidingWindow-n.lua", () => {
@@ -172,5 +186,44 @@ describe("slidingWindow-n.lua with entries that have left the window", () => {
     expect(reply.slice(1, 5)).toEqual([1, 10, 0, 0]);
     // ...and not removed either, since the request was denied.
     expect(await redis.zrange(loose, 0, "-1")).toEqual(stale);
+  });
+});
+
+describe("slidingWindow-n.lua and the stored policy", () => {
+  it("refuses a caller whose policy version is not the stored one, writing nothing", async () => {
+    const key = `${rl()}:rl:a:x`;
+    await redis.set(versionKey(), "7");
+    expect(await slidingWindow(redis, [key], "m1", [[5, 60_000, 1]], "6")).toEqual([-1, "7"]);
+    expect(await redis.exists(key)).toBe(0);
+    // The current version is checked and recorded as usual.
+    expect(await slidingWindow(redis, [key], "m2", [[5, 60_000, 1]], "7")).toEqual([1, 1, 4, 60_000, 0]);
+    // No stored version: a caller with one is stale too (the policy was removed), "" never is.
+    await redis.del(versionKey());
+    expect(await slidingWindow(redis, [key], "m3", [[5, 60_000, 1]], "7")).toEqual([-1, ""]);
+    expect(await slidingWindow(redis, [key], "m4", [[5, 60_000, 1]])).toEqual([1, 1, 3, expect.any(Number), 0]);
+  });
+
+  it("never denies for a shadow rule, and records in it only what it would admit", async () => {
+    const shadow = `${rl()}:rl:shadow:x`;
+    const enforced = `${rl()}:rl:enforced:x`;
+    const rules = [
+      [2, 60_000, 1, "s"],
+      [100, 60_000, 1, "e"],
+    ] as const;
+    const replies = [];
+    for (let i = 0; i < 4; i++) replies.push(await slidingWindow(redis, [shadow, enforced], `m${i}`, [[...rules[0]], [...rules[1]]]));
+    // All admitted; the shadow rule would deny the third and fourth.
+    expect(replies.map((reply) => reply[0])).toEqual([1, 1, 1, 1]);
+    expect(replies.map((reply) => reply[1])).toEqual([1, 1, 0, 0]);
+    expect(await redis.zcard(shadow)).toBe(2);
+    expect(await redis.zcard(enforced)).toBe(4);
+    // Enforced, the same set denies at once.
+    expect((await slidingWindow(redis, [shadow, enforced], "m9", [[2, 60_000, 1, "e"], [...rules[1]]]))[0]).toBe(0);
+  });
+
+  it("denies everything under a limit of 0 (a deny-list override) and records nothing", async () => {
+    const key = `${rl()}:rl:deny:x`;
+    expect(await slidingWindow(redis, [key], "m1", [[0, 60_000, 1]])).toEqual([0, 0, 0, 0, 60_000]);
+    expect(await redis.exists(key)).toBe(0);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { jobAttempt, queueName } from "./jobs.js";
+import { timeInput } from "./monitoring.js";
 
 /** Queue named in a dead-jobs input; an unknown name is a 404, not a validation error. */
 const queueInput = z.string().min(1).max(64);
@@ -17,8 +18,26 @@ export const DEAD_JOBS_MAX_LIMIT = 100;
 /** Most job ids one `deadJobs.retryAll` call may name (1000). */
 export const DEAD_JOBS_MAX_RETRY_IDS = 1000;
 
-/** Input of `deadJobs.list` (`GET /dead-jobs/email?limit=&cursor=`). */
-export const deadJobsListInput = z.object({
+/** Dead jobs one filtered page examines at most (200): a rare filter answers a short page and a cursor, never a long scan. */
+export const DEAD_JOBS_SCAN_BUDGET = 200;
+
+/** Which dead jobs: every field optional, all combined with AND. */
+export const deadJobsFilter = z
+  .object({
+    /** Case-insensitive substring of a recipient (to, cc, bcc), the subject, the job id or the failed reason. */
+    q: z.string().min(1).max(200).optional(),
+    /** The job's owner (the user whose key created it). */
+    userId: z.string().min(1).max(128).optional(),
+    /** Died at or after (ISO 8601 or epoch ms). */
+    since: timeInput.optional(),
+    /** Died at or before (ISO 8601 or epoch ms). */
+    until: timeInput.optional(),
+  })
+  .strict();
+export type DeadJobsFilter = z.input<typeof deadJobsFilter>;
+
+/** Input of `deadJobs.list` (`GET /dead-jobs/:queue?limit=&cursor=&q=&userId=&since=&until=`). */
+export const deadJobsListInput = deadJobsFilter.extend({
   queue: queueInput,
   /** Page size, 1–100, default 20. Query strings arrive as text, hence the coercion. */
   limit: z.coerce.number<string | number>().int().min(1).max(DEAD_JOBS_MAX_LIMIT).default(DEAD_JOBS_DEFAULT_LIMIT),
@@ -31,12 +50,23 @@ export type DeadJobsListInput = z.input<typeof deadJobsListInput>;
 export const deadJobInput = z.object({ queue: queueInput, jobId: jobIdInput });
 export type DeadJobInput = z.infer<typeof deadJobInput>;
 
-/** Input of `deadJobs.retryAll`: every dead job of the queue, or only `jobIds`. */
-export const deadJobsRetryAllInput = z.object({
-  queue: queueInput,
-  /** Dead jobs to retry (1–1000); absent = all. Ids that are not dead are skipped. */
-  jobIds: z.array(jobIdInput).min(1).max(DEAD_JOBS_MAX_RETRY_IDS).optional(),
-});
+const notBoth = (value: { jobIds?: unknown; filter?: unknown }, ctx: z.RefinementCtx) => {
+  if (value.jobIds !== undefined && value.filter !== undefined) ctx.addIssue({ code: "custom", path: ["filter"], message: "give jobIds or filter, not both" });
+};
+
+/** Input of `deadJobs.retryAll`: every dead job of the queue, only `jobIds`, or those `filter` matches. */
+export const deadJobsRetryAllInput = z
+  .object({
+    queue: queueInput,
+    /** Dead jobs to retry (1–1000); ids that are not dead are skipped. */
+    jobIds: z.array(jobIdInput).min(1).max(DEAD_JOBS_MAX_RETRY_IDS).optional(),
+    /** Only the dead jobs this filter matches. */
+    filter: deadJobsFilter.optional(),
+    /** Count what would be retried and change nothing (200 instead of 202). */
+    dryRun: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine(notBoth);
 export type DeadJobsRetryAllInput = z.infer<typeof deadJobsRetryAllInput>;
 
 /** One failed attempt in a list entry: when, why, and the SMTP reply code if there was one. */
@@ -87,9 +117,37 @@ export const deadJobRetryResult = z.object({
 });
 export type DeadJobRetryResult = z.infer<typeof deadJobRetryResult>;
 
-/** The 202 answer of `deadJobs.retryAll`. */
+/** The answer of `deadJobs.retryAll` (202; 200 for a dry run). */
 export const deadJobsRetryAllResult = z.object({
-  /** How many dead jobs went back to waiting. */
+  /** How many dead jobs the call named or matched. */
+  matched: z.number(),
+  /** How many went back to waiting (0 on a dry run). */
   retried: z.number(),
 });
+
+/** Input of `deadJobs.deleteMany` (`POST /dead-jobs/:queue/delete`): exactly one of `jobIds`, `filter` or `all: true`. */
+export const deadJobsDeleteManyInput = z
+  .object({
+    queue: queueInput,
+    jobIds: z.array(jobIdInput).min(1).max(DEAD_JOBS_MAX_RETRY_IDS).optional(),
+    filter: deadJobsFilter.optional(),
+    /** Every dead job of the queue: deleting everything must be asked for by name. */
+    all: z.literal(true).optional(),
+    /** Count what would be deleted and change nothing. */
+    dryRun: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const given = [value.jobIds, value.filter, value.all].filter((part) => part !== undefined).length;
+    if (given !== 1) ctx.addIssue({ code: "custom", path: [], message: "give exactly one of jobIds, filter or all: true (an empty body deletes nothing)" });
+  });
+export type DeadJobsDeleteManyInput = z.input<typeof deadJobsDeleteManyInput>;
+
+/** The answer of `deadJobs.deleteMany`. */
+export const deadJobsDeleteManyResult = z.object({
+  matched: z.number(),
+  /** 0 on a dry run. */
+  deleted: z.number(),
+});
+export type DeadJobsDeleteManyResult = z.infer<typeof deadJobsDeleteManyResult>;
 export type DeadJobsRetryAllResult = z.infer<typeof deadJobsRetryAllResult>;

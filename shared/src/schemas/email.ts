@@ -116,6 +116,22 @@ function requireBody(value: { text?: unknown; html?: unknown }, ctx: z.Refinemen
 export const emailJobInput = emailFields.strict().superRefine(requireBody);
 export type EmailJobInput = z.infer<typeof emailJobInput>;
 
+/** Exactly one of `sendAt` (in the future, at most 30 days ahead) or `delayMs`. */
+function checkScheduleTime(value: { sendAt?: unknown; delayMs?: unknown }, ctx: z.RefinementCtx) {
+  if ((value.sendAt === undefined) === (value.delayMs === undefined)) {
+    ctx.addIssue({ code: "custom", path: ["sendAt"], message: "give exactly one of sendAt or delayMs" });
+  }
+  // zod 4 runs refinements even when a field already failed (its value is then still the
+  // raw input), so check the type before using it.
+  if (value.sendAt instanceof Date) {
+    const ahead = value.sendAt.getTime() - Date.now();
+    if (!(ahead > 0)) ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be in the future" });
+    else if (ahead > MAX_SCHEDULE_AHEAD_MS) {
+      ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be at most 30 days ahead" });
+    }
+  }
+}
+
 const sendAt = z
   .union([z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with a zone" }), z.date()])
   .transform((value) => (typeof value === "string" ? new Date(value) : value));
@@ -129,20 +145,20 @@ export const scheduleEmailJobInput = emailFields
   .strict()
   .superRefine((value, ctx) => {
     requireBody(value, ctx);
-    if ((value.sendAt === undefined) === (value.delayMs === undefined)) {
-      ctx.addIssue({ code: "custom", path: ["sendAt"], message: "give exactly one of sendAt or delayMs" });
-    }
-    // zod 4 runs refinements even when a field already failed (its value is then still the
-    // raw input), so check the type before using it.
-    if (value.sendAt instanceof Date) {
-      const ahead = value.sendAt.getTime() - Date.now();
-      if (!(ahead > 0)) ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be in the future" });
-      else if (ahead > MAX_SCHEDULE_AHEAD_MS) {
-        ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be at most 30 days ahead" });
-      }
-    }
+    checkScheduleTime(value, ctx);
   });
 export type ScheduleEmailJobInput = z.input<typeof scheduleEmailJobInput>;
+
+/** Input of `jobs.email.reschedule` (`POST /jobs/email/:jobId/reschedule`): exactly one of `sendAt` or `delayMs`, as for schedule. */
+export const rescheduleEmailJobInput = z
+  .object({
+    jobId: z.string().min(1).max(200),
+    sendAt: sendAt.optional(),
+    delayMs: z.number().int().min(0).max(MAX_SCHEDULE_AHEAD_MS, { error: "at most 30 days" }).optional(),
+  })
+  .strict()
+  .superRefine((value, ctx) => checkScheduleTime(value, ctx));
+export type RescheduleEmailJobInput = z.input<typeof rescheduleEmailJobInput>;
 
 /** What the worker finds in an email job's data: the validated input plus tracing fields. */
 export interface EmailJobData {

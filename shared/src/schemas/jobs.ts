@@ -5,7 +5,7 @@ import { z } from "zod";
 import { QUEUE_NAMES } from "../queues.js";
 
 /** A job's state as the API reports it (BullMQ's states, named for people). */
-export const JOB_STATES = ["waiting", "scheduled", "active", "retrying", "completed", "dead"] as const;
+export const JOB_STATES = ["waiting", "scheduled", "active", "retrying", "completed", "dead", "cancelled"] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
 export const queueName = z.enum(QUEUE_NAMES);
@@ -48,12 +48,37 @@ export const jobStatus = z.object({
   scheduledFor: z.date().optional(),
   startedAt: z.date().optional(),
   finishedAt: z.date().optional(),
+  /** When it was cancelled (state `cancelled`). */
+  cancelledAt: z.date().optional(),
   failedReason: z.string().optional(),
   nonRetryable: z.boolean().optional(),
   result: z.unknown().optional(),
   attempts: z.array(jobAttempt.omit({ stack: true })).optional(),
 });
 export type JobStatus = z.infer<typeof jobStatus>;
+
+/** Input of `jobs.cancel` (`DELETE /jobs/:queue/:jobId`). */
+export const jobCancelInput = jobStatusInput;
+export type JobCancelInput = z.infer<typeof jobCancelInput>;
+
+/** The answer of `jobs.cancel`: the job will never run. */
+export const jobCancelResult = z.object({
+  jobId: z.string(),
+  queue: queueName,
+  state: z.literal("cancelled"),
+  cancelledAt: z.date(),
+});
+export type JobCancelResult = z.infer<typeof jobCancelResult>;
+
+/** The answer of `jobs.email.reschedule`: the job runs at `scheduledFor` and not before. */
+export const jobRescheduleResult = z.object({
+  jobId: z.string(),
+  queue: queueName,
+  state: z.literal("scheduled"),
+  scheduledFor: z.date(),
+  statusUrl: z.string(),
+});
+export type JobRescheduleResult = z.infer<typeof jobRescheduleResult>;
 
 /** The answer of `GET /health`. */
 export const healthStatus = z.object({

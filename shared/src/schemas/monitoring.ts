@@ -39,6 +39,16 @@ export const timeInput = z.union([z.date(), z.number(), z.string().max(64)]).tra
   return ms;
 });
 
+/**
+ * A page cursor into a Redis stream (the blocked log, the audit log): a stream id `<ms>-<seq>`;
+ * at most 19 digits each, so Redis accepts every value that passes, and never `0-0`, below which
+ * nothing exists.
+ */
+export const streamCursor = z
+  .string()
+  .regex(/^\d{1,19}-\d{1,19}$/, "must be a nextCursor from a previous page")
+  .refine((cursor) => !/^0+-0+$/.test(cursor), "must be a nextCursor from a previous page");
+
 /** Input of `monitoring.blocked` (`GET /monitoring/rate-limits/blocked`); every filter optional. */
 export const blockedQueryInput = z
   .object({
@@ -59,11 +69,7 @@ export const blockedQueryInput = z
      * `until`). A stream id `<ms>-<seq>`; at most 19 digits each, so Redis accepts every value
      * that passes, and never `0-0`, below which nothing exists.
      */
-    cursor: z
-      .string()
-      .regex(/^\d{1,19}-\d{1,19}$/, "must be a nextCursor from a previous page")
-      .refine((cursor) => !/^0+-0+$/.test(cursor), "must be a nextCursor from a previous page")
-      .optional(),
+    cursor: streamCursor.optional(),
   })
   .prefault({});
 export type BlockedQueryInput = z.input<typeof blockedQueryInput>;
@@ -83,6 +89,8 @@ export const blockedRequest = z.object({
   limit: z.number(),
   windowMs: z.number(),
   retryAfterMs: z.number(),
+  /** True when a shadow rule would have denied it: the request passed (docs/RATE_LIMITING.md). */
+  shadow: z.boolean(),
 });
 export type BlockedRequest = z.infer<typeof blockedRequest>;
 
@@ -129,7 +137,17 @@ export const requestMetrics = z.object({ bucket: z.enum(METRIC_BUCKETS), series:
 export type RequestMetrics = z.infer<typeof requestMetrics>;
 
 /** One bucket of blocked-request counters. */
-export const blockedBucket = z.object({ start: z.date(), total: z.number(), byRule: counts, byRoute: counts });
+export const blockedBucket = z.object({
+  start: z.date(),
+  /** Requests denied (shadow hits not included). */
+  total: z.number(),
+  byRule: counts,
+  byRoute: counts,
+  /** Requests a shadow rule would have denied (they passed). */
+  shadowTotal: z.number(),
+  /** Shadow hits by shadow rule. */
+  shadowByRule: counts,
+});
 
 /** The answer of `monitoring.blockedMetrics`: every bucket of the range, oldest first, empty ones included. */
 export const blockedMetrics = z.object({ bucket: z.enum(METRIC_BUCKETS), series: z.array(blockedBucket) });

@@ -7,6 +7,10 @@ import { z } from "zod";
 export const RATE_LIMIT_KEYS = ["ip", "user", "apiKey", "global"] as const;
 export type RateLimitKey = (typeof RATE_LIMIT_KEYS)[number];
 
+/** Whether a rule denies (`enforce`) or only records what it would deny (`shadow`). */
+export const RULE_MODES = ["enforce", "shadow"] as const;
+export type RuleMode = (typeof RULE_MODES)[number];
+
 /** The `cost` of a rule that charges a mail request once per recipient. */
 export const RECIPIENTS_COST = "recipients";
 
@@ -33,6 +37,12 @@ export const rateLimitRule = z
      * (any other request 1). A request costing more than `limit` is always denied.
      */
     cost: z.union([z.number().int().positive(), z.literal(RECIPIENTS_COST)], { error: 'cost is a positive integer or "recipients"' }).default(1),
+    /**
+     * `enforce` (default) denies over the limit; `shadow` is checked and recorded in the same
+     * atomic step as if enforced but never denies: its would-be denials go to the blocked log
+     * marked `shadow`, and it appears in no `RateLimit` header and no 429.
+     */
+    mode: z.enum(RULE_MODES).default("enforce"),
   })
   .strict()
   // A fixed cost above the limit could never be admitted: a configuration mistake. A per-request

@@ -1,6 +1,10 @@
 --[[
   Exact sliding-window rate limit: checks every rule that matches one request and, only if all
-  of them admit it, records it in all of them. One call per request, whatever the rule count.
+  of its enforced rules admit it, records it in all of them. One call per request, whatever the
+  rule count. Shadow rules are checked the same way but never deny: one records the request
+  when it would admit it and the request is admitted, exactly what it would do if enforced.
+  The caller's rules come from the stored policy; the call is refused (nothing read or written
+  but the version) when the caller's policy version is not the stored one.
 
   A rule admits iff (cost it admitted in (now - windowMs, now]) + cost <= limit, where now is
   the Redis clock (TIME). Each rule key is a sorted set with one member per cost unit
@@ -8,20 +12,27 @@
   Members start with their score ("<us>:<id>[:<unit>]") so the script reads times from the
   members it fetches, without asking for scores.
 
-  Input (n = number of keys, passed by the caller):
+  Input (n + 1 = number of keys, passed by the caller):
     KEYS[i]        sorted set of rule i for this request's identity, e.g. tg:rl:<rule>:<identity>
                    (i = 1..n; all keys must live in one hash slot under Redis Cluster)
+    KEYS[n + 1]    the stored policy's version (a string key; absent = no stored policy)
 
     ARGV[1]        member id, unique per request; members are "<us>:"..ARGV[1] (cost 1)
                    or "<us>:"..ARGV[1]..":"..j for j = 1..cost
-    ARGV[3i - 1]   limit of rule i (cost units, >= 1)
-    ARGV[3i]       windowMs of rule i (ms, >= 1)
-    ARGV[3i + 1]   cost of this request under rule i (cost units, >= 1): the rule's fixed cost
+    ARGV[2]        the policy version the caller's rules are from; "" = do not compare
+    ARGV[4i - 1]   limit of rule i (cost units, >= 0; an override's limit; 0 denies all)
+    ARGV[4i]       windowMs of rule i (ms, >= 1)
+    ARGV[4i + 1]   cost of this request under rule i (cost units, >= 1): the rule's fixed cost
                    or the request's recipients; above the limit rule i always denies it
+    ARGV[4i + 2]   mode of rule i: "e" enforce, "s" shadow
 
-  Output: a flat array of 1 + 4n integers
-    [1]            1 = admitted and recorded in every rule; 0 = denied and recorded in none
-    [4i - 2]       1 if rule i alone would admit the request, 0 if it denies it
+  Output: when ARGV[2] is set and differs from the stored version: { -1, stored version or "" }
+  (stale: nothing written; the caller reloads its policy and asks again). Else a flat array of
+  1 + 4n integers
+    [1]            1 = admitted (by every enforced rule) and recorded in every rule that admits
+                   it; 0 = denied and recorded in none
+    [4i - 2]       1 if rule i alone would admit the request, 0 if it denies it (a shadow rule:
+                   would deny)
     [4i - 1]       remaining: cost rule i can still admit in the window after this request
                    (the request counts only if it was admitted overall)
     [4i]           resetMs: ms until the oldest counted entry of rule i leaves the window
@@ -29,7 +40,7 @@
     [4i + 1]       retryAfterMs: ms until enough cost has left rule i's window for this
                    request to pass it (0 when rule i admits; >= 1 otherwise)
 
-  Writes: only an admitted request writes. Per rule it removes the entries that have left the
+  Writes: only an admitted request writes. Per rule (but a shadow rule that would deny) it removes the entries that have left the
   window (ZREM, or ZREMRANGEBYSCORE when more than two have), adds its members (ZADD) and
   refreshes the TTL (PEXPIRE windowMs). A denial writes nothing at all, so hammering while
   denied neither grows a set nor extends the wait.
@@ -49,12 +60,17 @@ local match, sub = string.match, string.sub
 -- Redis >= 5 replicates a script's effects, not the script, so reading TIME before writing is
 -- allowed. Microseconds since the epoch stay exact in a double (< 2^53) for centuries. The
 -- score is built as a string from TIME's two fields (Lua's tostring keeps only 14 digits).
+local n = #KEYS - 1
+if ARGV[2] ~= "" then
+  local stored = redis.call("GET", KEYS[n + 1]) or ""
+  if stored ~= ARGV[2] then return { -1, stored } end
+end
+
 local time = redis.call("TIME")
 local micros = time[2]
 local nowScore = time[1] .. sub("000000", #micros + 1) .. micros
 local nowUs = nowScore + 0
 local member = nowScore .. ":" .. ARGV[1]
-local n = #KEYS
 
 -- Sized up front for up to four rules (growing a Lua table reallocates it at every power of
 -- two); the unused tail is cut below by a nil, which ends the array Redis returns.
@@ -73,7 +89,7 @@ end
 
 for i = 1, n do
   local key = KEYS[i]
-  local a = 3 * i - 1
+  local a = 4 * i - 1
   local limit, windowUs, cost = ARGV[a] + 0, ARGV[a + 1] * 1000, ARGV[a + 2]
   if cost == "1" then cost = 1 else cost = cost + 0 end
   -- Entries at or before the cutoff have left the window: (now - window, now] is what counts.
@@ -110,7 +126,8 @@ for i = 1, n do
   local reset, retry = 0, 0
   if inWindow > 0 then reset = math.ceil((oldestUs + windowUs - nowUs) / 1000) end
   if inWindow + cost > limit then
-    out[1], out[base] = 0, 0
+    out[base] = 0
+    if ARGV[a + 3] == "e" then out[1] = 0 end
     -- Enough cost must leave for the request to fit: the need-th oldest entry in the window
     -- is the last one that has to go. At cost 1 that is the oldest one, whose wait is known.
     local need = inWindow + cost - limit
@@ -142,39 +159,42 @@ out[4 * n + 2] = nil
 if out[1] == 1 then
   for i = 1, n do
     local key = KEYS[i]
-    local a = 3 * i - 1
-    local expired = trims and trims[2 * i]
-    if expired then
-      if expired <= 2 then
-        redis.call("ZREM", key, unpack(trims[2 * i - 1], 1, expired))
-      else
-        redis.call("ZREMRANGEBYSCORE", key, "-inf", trims[2 * i - 1])
-      end
-    end
-    local cost = ARGV[a + 2]
-    if cost == "1" then
-      cost = 1
-      redis.call("ZADD", key, nowScore, member)
-    else
-      -- In batches, so a large cost stays under Lua's unpack limit.
-      cost = cost + 0
-      local j = 1
-      while j <= cost do
-        local args = {}
-        for k = j, math.min(cost, j + 199) do
-          args[#args + 1] = nowScore
-          args[#args + 1] = member .. ":" .. k
-        end
-        redis.call("ZADD", key, unpack(args))
-        j = j + 200
-      end
-    end
-    -- Every entry has left the window windowMs after the newest one: the key can go then.
-    local window = ARGV[a + 1]
-    redis.call("PEXPIRE", key, window)
+    local a = 4 * i - 1
     local base = 4 * i - 2
-    out[base + 1] = out[base + 1] - cost
-    if out[base + 2] == 0 then out[base + 2] = window + 0 end
+    -- A shadow rule that would deny records nothing, as it would not if enforced.
+    if out[base] == 1 then
+      local expired = trims and trims[2 * i]
+      if expired then
+        if expired <= 2 then
+          redis.call("ZREM", key, unpack(trims[2 * i - 1], 1, expired))
+        else
+          redis.call("ZREMRANGEBYSCORE", key, "-inf", trims[2 * i - 1])
+        end
+      end
+      local cost = ARGV[a + 2]
+      if cost == "1" then
+        cost = 1
+        redis.call("ZADD", key, nowScore, member)
+      else
+        -- In batches, so a large cost stays under Lua's unpack limit.
+        cost = cost + 0
+        local j = 1
+        while j <= cost do
+          local args = {}
+          for k = j, math.min(cost, j + 199) do
+            args[#args + 1] = nowScore
+            args[#args + 1] = member .. ":" .. k
+          end
+          redis.call("ZADD", key, unpack(args))
+          j = j + 200
+        end
+      end
+      -- Every entry has left the window windowMs after the newest one: the key can go then.
+      local window = ARGV[a + 1]
+      redis.call("PEXPIRE", key, window)
+      out[base + 1] = out[base + 1] - cost
+      if out[base + 2] == 0 then out[base + 2] = window + 0 end
+    end
   end
 end
 return out

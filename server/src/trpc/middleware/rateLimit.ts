@@ -36,6 +36,12 @@ export interface RateLimitedCall {
 
 /** Charges one call against the rules; resolves when it is admitted, throws its 429 or 503 when not. */
 export function createRateLimitCheck(deps: RateLimitCheckDeps): (call: RateLimitedCall) => Promise<void> {
+  /** Writes one blocked-log entry off the request path: failures are logged, never thrown. */
+  function record(ctx: RequestContext, route: string, outcome: RuleOutcome, shadow: boolean): void {
+    const entry = { at: Date.now(), requestId: ctx.requestId, ip: ctx.ip, ...(ctx.caller ? { userId: ctx.caller.userId } : {}), route, rule: outcome.name, limit: outcome.limit, windowMs: outcome.windowMs, retryAfterMs: outcome.retryAfterMs };
+    deps.recordBlocked(shadow ? { ...entry, shadow } : entry).catch((error: unknown) => deps.logger.warn({ err: error, requestId: ctx.requestId }, "could not record a blocked request"));
+  }
+
   return async ({ ctx, path, meta, input }) => {
     const route = routeOfProcedure(meta, path);
     const decision = await deps.limiter.check({
@@ -48,15 +54,16 @@ export function createRateLimitCheck(deps: RateLimitCheckDeps): (call: RateLimit
     deps.onDecision?.(decision);
     if (decision.failure) deps.logger.warn({ requestId: ctx.requestId, failure: decision.failure, route }, "rate limiter could not reach Redis");
     for (const [name, value] of Object.entries(formatRateLimitHeaders(decision.outcomes))) ctx.setHeader(name, value);
-    if (decision.allowed) return;
+    if (decision.allowed) {
+      // What shadow rules would have denied goes to the blocked log as shadow; the request passes.
+      for (const shadow of decision.shadowed) record(ctx, route, shadow, true);
+      return;
+    }
     if (decision.failure) throw toTRPCError(new UnavailableError("Rate limiting is unavailable and the limiter fails closed; retry shortly.", 1));
     const reported = decision.reported ?? decision.violated[0]!;
     const retryAfter = retryAfterSeconds(decision);
     ctx.setHeader("Retry-After", String(retryAfter));
-    const at = Date.now();
-    deps
-      .recordBlocked({ at, requestId: ctx.requestId, ip: ctx.ip, ...(ctx.caller ? { userId: ctx.caller.userId } : {}), route, rule: reported.name, limit: reported.limit, windowMs: reported.windowMs, retryAfterMs: reported.retryAfterMs })
-      .catch((error: unknown) => deps.logger.warn({ err: error, requestId: ctx.requestId }, "could not record a blocked request"));
+    record(ctx, route, reported, false);
     throw toTRPCError(
       new RateLimitedError(
         `Rate limit '${reported.name}' exceeded: ${reported.limit} per ${reported.windowMs / 1000} s. Retry in ${retryAfter} s.`,

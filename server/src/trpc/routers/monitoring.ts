@@ -3,7 +3,7 @@
  * request and blocked-request counters. Thin: the readers live in `observability/`. REST aliases
  * and docs are declared in each procedure's meta; times in query strings are ISO 8601 or epoch ms.
  */
-import { blockedLogPage, blockedMetrics, blockedQueryInput, counterSeriesInput, queuesOverview as queuesOverviewSchema, requestMetrics } from "@taskgate/shared";
+import { auditPage, auditQueryInput, blockedLogPage, blockedMetrics, blockedQueryInput, counterSeriesInput, queuesOverview as queuesOverviewSchema, requestMetrics } from "@taskgate/shared";
 import type { ServerDeps } from "../../serverDeps.js";
 import { queuesOverview, readBlockedMetrics, readBlockedPage, readRequestMetrics } from "../../observability/index.js";
 import { router } from "../init.js";
@@ -13,6 +13,20 @@ export function monitoringRouter(deps: ServerDeps, p: Procedures) {
   const { redis, queues } = deps;
   const { keyPrefix } = deps.config;
   return router({
+    /** `GET /monitoring/audit` (admin): every admin write, newest first, paged by cursor. */
+    audit: p.admin
+      .meta({
+        rest: { method: "GET", path: "/monitoring/audit", input: "query" },
+        doc: {
+          tag: "monitoring",
+          summary: "Audit log",
+          description:
+            "Admin. Every admin write (policy and override changes, dead-job retries and deletions) with its actor (the admin key's user id, `open-mode`, or `config`), action, target and details (before and after), newest first. Capped at AUDIT_LOG_MAX entries. Pages: pass `nextCursor` as `cursor`.",
+          output: { name: "AuditPage", schema: auditPage },
+        },
+      })
+      .input(auditQueryInput)
+      .query(({ input }) => deps.audit.read(input)),
     /** `GET /monitoring/rate-limits/blocked` (admin): blocked requests, newest first, filterable. */
     blocked: p.admin
       .meta({

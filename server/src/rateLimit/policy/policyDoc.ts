@@ -1,0 +1,98 @@
+/**
+ * The stored rate-limit policy as plain data: its JSON form in Redis, the public form the API
+ * answers with, and the rules an override must fit. Pure functions, no I/O.
+ */
+import { createHash } from "node:crypto";
+import { rateLimitRules, type RateLimitPolicy, type RateLimitRule } from "@taskgate/shared";
+
+/** One override as stored (times in ms since the epoch). */
+export interface StoredOverride {
+  rule: string;
+  identity: string;
+  limit: number;
+  windowMs: number | null;
+  expiresAt: number | null;
+  reason: string | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** The policy document, as stored in Redis (the version is a key of its own). */
+export interface StoredPolicy {
+  rules: RateLimitRule[];
+  overrides: StoredOverride[];
+  updatedAt: number;
+  updatedBy: string;
+  /** Hash of the configured rules this policy was last seeded from (see `configHashOf`). */
+  configHash: string;
+}
+
+/** A stored policy with its version. */
+export interface VersionedPolicy extends StoredPolicy {
+  version: number;
+}
+
+/** A stable hash of a rule set, to tell at start-up whether the configured rules changed. */
+export function configHashOf(rules: readonly RateLimitRule[]): string {
+  return createHash("sha256").update(JSON.stringify(rules)).digest("hex");
+}
+
+/** Whether an override is still in force at `nowMs`. */
+export function isInForce(override: Pick<StoredOverride, "expiresAt">, nowMs: number): boolean {
+  return override.expiresAt === null || override.expiresAt > nowMs;
+}
+
+/**
+ * Reads a stored document back. The rules go through the same schema as at start-up, so a
+ * document damaged by hand is refused (the caller keeps what it had) rather than half-applied.
+ */
+export function parseStoredPolicy(json: string): StoredPolicy {
+  const raw = JSON.parse(json) as Partial<StoredPolicy>;
+  const rules = rateLimitRules.parse(raw.rules);
+  const overrides = Array.isArray(raw.overrides) ? raw.overrides.filter(isStoredOverride) : [];
+  return { rules, overrides, updatedAt: Number(raw.updatedAt) || 0, updatedBy: String(raw.updatedBy ?? ""), configHash: String(raw.configHash ?? "") };
+}
+
+function isStoredOverride(value: unknown): value is StoredOverride {
+  const o = value as StoredOverride;
+  return typeof o === "object" && o !== null && typeof o.rule === "string" && typeof o.identity === "string" && Number.isInteger(o.limit) && o.limit >= 0;
+}
+
+/**
+ * Why an override does not fit the rule set (`undefined` when it does): the rule must exist and
+ * be keyed by what the identity names (`user:` → a `user` rule, `ip:` → an `ip` rule).
+ */
+export function overrideMisfit(rules: readonly RateLimitRule[], override: Pick<StoredOverride, "rule" | "identity">): string | undefined {
+  const rule = rules.find((candidate) => candidate.name === override.rule);
+  if (!rule) return `no rule is named '${override.rule}'`;
+  const kind = override.identity.slice(0, override.identity.indexOf(":"));
+  if (rule.key !== kind) return `rule '${rule.name}' counts by ${rule.key}; a ${kind}: identity does not fit it (only user and ip rules take overrides)`;
+  return undefined;
+}
+
+/** The overrides that still fit `rules` and are in force at `nowMs`: what survives a rule change. */
+export function keptOverrides(rules: readonly RateLimitRule[], overrides: readonly StoredOverride[], nowMs: number): StoredOverride[] {
+  return overrides.filter((override) => isInForce(override, nowMs) && overrideMisfit(rules, override) === undefined);
+}
+
+/** The policy as the API shows it at `nowMs`: expired overrides are gone. */
+export function toPublicPolicy(policy: VersionedPolicy, nowMs: number): RateLimitPolicy {
+  return {
+    version: policy.version,
+    updatedAt: new Date(policy.updatedAt),
+    updatedBy: policy.updatedBy,
+    rules: policy.rules,
+    overrides: policy.overrides
+      .filter((override) => isInForce(override, nowMs))
+      .map((override) => ({
+        rule: override.rule,
+        identity: override.identity,
+        limit: override.limit,
+        windowMs: override.windowMs,
+        expiresAt: override.expiresAt === null ? null : new Date(override.expiresAt),
+        reason: override.reason,
+        createdAt: new Date(override.createdAt),
+        createdBy: override.createdBy,
+      })),
+  };
+}

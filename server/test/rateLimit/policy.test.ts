@@ -1,0 +1,129 @@
+/**
+ * The stored policy under the limiter, over a real Redis (or Redis Cluster): two "processes"
+ * (store + cache + limiter each, sharing one prefix) — a change by one is enforced by the
+ * other at its next check (the script refuses a stale version) without any poll, the periodic
+ * check catches up a process that makes no checks, overrides take part in the one atomic call,
+ * and a check still sends exactly one command with a policy of many overrides present.
+ */
+import pino from "pino";
+import { afterAll, describe, expect, it } from "vitest";
+import type { RateLimitRule } from "@taskgate/shared";
+import { createAuditLog } from "../../src/audit/auditLog.js";
+import { VersionConflictError } from "../../src/errors/appErrors.js";
+import { createPolicyCache, createPolicyStore, createRateLimiter, replaceRules, setOverride, type StoredOverride } from "../../src/rateLimit/index.js";
+import { prefixPerTest } from "#test-support/prefixPerTest.js";
+import { commandsSent, connectTestRedis, type TestRedis } from "#test-support/redis.js";
+import { pollUntil } from "#test-support/time.js";
+import { LIMITER_DEFAULTS } from "./configDefaults.js";
+import { rule } from "./support.js";
+
+const redis = connectTestRedis();
+afterAll(() => redis.quit());
+const prefix = prefixPerTest(redis);
+const logger = pino({ level: "silent" });
+
+const RULES = [rule({ name: "per-user", key: "user", limit: 3, windowMs: 60_000, routes: ["POST /jobs/email"] })];
+const request = (userId: string) => ({ route: "POST /jobs/email", ip: "10.0.0.1", userId });
+
+/** One API process's share of the policy machinery, on its own connection. */
+async function apiProcess(rules: RateLimitRule[] = RULES, connection: TestRedis = redis, refreshMs = 60_000) {
+  const audit = createAuditLog({ redis: connection, keyPrefix: prefix(), maxEntries: 1000 });
+  const store = createPolicyStore({ redis: connection, keyPrefix: prefix(), audit });
+  const cache = createPolicyCache({ store, fallbackRules: rules, refreshMs, logger });
+  cache.apply(await store.seed(rules));
+  const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis: connection, keyPrefix: prefix(), policy: cache });
+  return { audit, store, cache, limiter };
+}
+
+async function admitted(limiter: { check: (r: ReturnType<typeof request>) => Promise<{ allowed: boolean }> }, userId: string, count: number): Promise<number> {
+  let passed = 0;
+  for (let i = 0; i < count; i++) if ((await limiter.check(request(userId))).allowed) passed += 1;
+  return passed;
+}
+
+describe("the policy under the limiter", () => {
+  it("is enforced by another process at its next check after a change, with no poll in between", async () => {
+    const a = await apiProcess();
+    const b = await apiProcess();
+    const changed = await a.store.update("ops", replaceRules([rule({ ...RULES[0]!, limit: 1 })], "ops", Date.now(), RULES));
+    a.cache.apply(changed!);
+    // b's cache still holds version 1 (its poll is a minute away): the script refuses it, b reloads.
+    expect(b.cache.current().version).toBe("1");
+    expect(await admitted(b.limiter, "u1", 3)).toBe(1);
+    expect(b.cache.current().version).toBe("2");
+  });
+
+  it("catches up a process that makes no checks within its refresh interval", async () => {
+    const a = await apiProcess();
+    const b = await apiProcess(RULES, redis, 200);
+    b.cache.start();
+    try {
+      const changed = await a.store.update("ops", replaceRules([rule({ ...RULES[0]!, limit: 9 })], "ops", Date.now(), RULES));
+      const versions = await pollUntil(async () => b.cache.current().version, (version) => version === String(changed!.version), 5_000);
+      expect(versions.at(-1)).toBe("2");
+    } finally {
+      b.cache.stop();
+    }
+  });
+
+  it("applies an override to its identity only, and 0 denies that identity outright", async () => {
+    const a = await apiProcess();
+    const raised = await a.store.update("ops", setOverride({ rule: "per-user", identity: "user:vip", limit: 5 }, "ops", Date.now(), RULES));
+    a.cache.apply(raised!);
+    expect(await admitted(a.limiter, "vip", 7)).toBe(5);
+    expect(await admitted(a.limiter, "regular", 7)).toBe(3);
+    const denied = await a.store.update("ops", setOverride({ rule: "per-user", identity: "user:blocked", limit: 0 }, "ops", Date.now(), RULES));
+    a.cache.apply(denied!);
+    const decision = await a.limiter.check(request("blocked"));
+    expect(decision).toMatchObject({ allowed: false, reported: { name: "per-user", limit: 0 } });
+  });
+
+  it("sends exactly one command per check with 1 000 overrides in the policy", async () => {
+    const connection = connectTestRedis();
+    try {
+      const a = await apiProcess(RULES, connection);
+      const many: StoredOverride[] = Array.from({ length: 1000 }, (_, i) => ({ rule: "per-user", identity: `user:u${i}`, limit: 10, windowMs: null, expiresAt: null, reason: null, createdAt: Date.now(), createdBy: "ops" }));
+      const stored = await a.store.update("ops", (current) => ({ next: { ...current!, overrides: many }, audit: { action: "override.set", target: "bulk", details: {} } }));
+      a.cache.apply(stored!);
+      await a.limiter.check(request("u1")); // the first call loads the script (EVAL, then EVALSHA)
+      for (const userId of ["u1", "u500", "nobody"]) {
+        const { names } = await commandsSent(connection, async () => {
+          expect((await a.limiter.check(request(userId))).allowed).toBe(true);
+        });
+        expect(names).toEqual(["evalsha"]);
+      }
+    } finally {
+      await connection.quit();
+    }
+  });
+});
+
+describe("the policy store", () => {
+  it("refuses a stale expectedVersion and writes nothing, not even an audit entry", async () => {
+    const a = await apiProcess();
+    await expect(a.store.update("ops", replaceRules(RULES, "ops", Date.now(), RULES), 0)).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await a.store.readVersion()).toBe(1);
+    expect((await a.audit.read({ limit: 10 })).entries.map((e) => e.action)).toEqual(["policy.seed"]);
+  });
+
+  it("re-applies a change over a concurrent writer when no version is expected, so neither change is lost", async () => {
+    const a = await apiProcess();
+    const changes = ["a", "b", "c", "d", "e"].map((name) => a.store.update("ops", setOverride({ rule: "per-user", identity: `user:${name}`, limit: 1 }, "ops", Date.now(), RULES)));
+    await Promise.all(changes);
+    const stored = await a.store.read();
+    expect(stored!.version).toBe(6);
+    expect(stored!.overrides.map((o) => o.identity).sort()).toEqual(["user:a", "user:b", "user:c", "user:d", "user:e"]);
+    // Every version has exactly one audit entry, newest first.
+    expect((await a.audit.read({ limit: 10 })).entries.map((e) => e.details.version)).toEqual([6, 5, 4, 3, 2, 1]);
+  });
+
+  it("keeps each page of the audit log in order by cursor", async () => {
+    const a = await apiProcess();
+    for (const name of ["a", "b", "c"]) await a.store.update("ops", setOverride({ rule: "per-user", identity: `user:${name}`, limit: 1 }, "ops", Date.now(), RULES));
+    const first = await a.audit.read({ limit: 2 });
+    expect(first.entries.map((e) => e.target)).toEqual(["per-user/user:c", "per-user/user:b"]);
+    const second = await a.audit.read({ limit: 2, cursor: first.nextCursor! });
+    expect(second.entries.map((e) => e.target)).toEqual(["per-user/user:a", "policy"]);
+    expect(second.nextCursor).toBeNull();
+  });
+});
