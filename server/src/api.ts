@@ -87,10 +87,10 @@ function createServerDeps(config: Config, logger: Logger, redis: RedisClient): S
  * starts the periodic version check. With Redis down at start the configured rules are enforced
  * and seeding is tried again every POLICY_REFRESH_MS until it succeeds. Returns a stop function.
  */
-function seedPolicy(policy: { store: PolicyStore; cache: PolicyCache }, config: Config, logger: Logger): () => void {
+function seedPolicy(policy: { store: PolicyStore; cache: PolicyCache }, config: Config, logger: Logger): { firstAttempt: Promise<void>; stop: () => void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const attempt = () => {
+  const attempt = (): Promise<void> =>
     policy.store
       .seed(config.rateLimitRules)
       .then((seeded) => {
@@ -100,15 +100,18 @@ function seedPolicy(policy: { store: PolicyStore; cache: PolicyCache }, config: 
       .catch((error: unknown) => {
         if (stopped) return;
         logger.warn({ err: error }, "could not seed the rate-limit policy; enforcing the configured rules and trying again");
-        timer = setTimeout(attempt, config.policyRefreshMs);
+        timer = setTimeout(() => void attempt(), config.policyRefreshMs);
         timer.unref();
       });
-  };
   policy.cache.start();
-  attempt();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
+  // The first attempt is awaited before listening, so the first request sees the stored policy.
+  const firstAttempt = attempt();
+  return {
+    firstAttempt,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 
@@ -127,7 +130,9 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
   await waitReady(redis, 5000, logger);
   const deps = createServerDeps(config, logger, redis);
-  const stopSeeding = seedPolicy(deps.policy, config, logger);
+  const seeding = seedPolicy(deps.policy, config, logger);
+  await seeding.firstAttempt;
+  const stopSeeding = seeding.stop;
   for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
   const app = createApp(deps, createAppRouter(deps), { dashboardBuildDir: options.dashboardBuildDir });
   const server = createServer(
