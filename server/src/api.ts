@@ -134,7 +134,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   await seeding.firstAttempt;
   const stopSeeding = seeding.stop;
   for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
-  const app = createApp(deps, createAppRouter(deps), { dashboardBuildDir: options.dashboardBuildDir });
+  const app = createApp(deps, createAppRouter(deps), { dashboardBuildDir: options.dashboardBuildDir, trpcFastPath: options.trpcFastPath });
   const server = createServer(
     {
       // A request whose headers and body have not all arrived by then is cut with 408, so a

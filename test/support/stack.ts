@@ -3,7 +3,7 @@
  * against the test Redis (or the test Redis Cluster) with a random key prefix, and tears it all down again.
  */
 import { parseConfig, type Config, type Env } from "@taskgate/shared";
-import { startApi, type RunningApi } from "@taskgate/server";
+import { startApi, type RunningApi, type StartApiOptions } from "@taskgate/server";
 import { startWorker, type RunningWorker, type StartWorkerOptions } from "@taskgate/worker";
 import { pino, type Logger } from "pino";
 import { dropPrefixes, randomPrefix, testRedisEnv } from "./redis.js";
@@ -32,6 +32,8 @@ export interface StackOptions {
   workerOptions?: StartWorkerOptions;
   /** Key prefix to use instead of a fresh random one: stacks given the same prefix act as processes of one deployment. */
   prefix?: string;
+  /** Options of `startApi` besides the logger (e.g. `trpcFastPath: false`). */
+  apiOptions?: Omit<StartApiOptions, "logger">;
   /** Logger of the API (and of the worker unless `workerOptions.logger` is given); default silent unless TEST_LOG_LEVEL. */
   logger?: Logger;
 }
@@ -40,7 +42,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const prefix = options.prefix ?? randomPrefix();
   const config = parseConfig({ ...testRedisEnv(), KEY_PREFIX: prefix, PORT: "0", LOG_LEVEL: "silent", OUTBOX_DIR: `.data/test-outbox/${prefix}`, ...options.env });
   const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
-  const api = await startApi(config, { logger });
+  const api = await startApi(config, { ...options.apiOptions, logger });
   const worker = options.worker === false ? undefined : await startWorker(config, { logger, ...options.workerOptions });
   const url = api.url;
   return {

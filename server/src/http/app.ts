@@ -1,8 +1,9 @@
 /**
- * The Express app: request ids, tRPC at /trpc, the REST aliases, and one error format for
+ * The Express app: request ids, tRPC at /trpc (a fast path for the common calls, tRPC's adapter for the rest), the REST aliases, and one error format for
  * everything (including body-parser failures and unknown paths).
  */
 import express, { type NextFunction, type Request, type Response } from "express";
+import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { DASHBOARD_PATH, mountDashboard } from "../dashboard/mountDashboard.js";
 import type { ServerDeps } from "../serverDeps.js";
@@ -12,22 +13,36 @@ import { mountOpenApi } from "../openapi/index.js";
 import { aliasMethodLookup, MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
 import { procedureRoutes } from "../rest/routes.js";
 import type { AppRouter } from "../trpc/appRouter.js";
+import type { RequestContext } from "../requestContext.js";
 import { buildRequestContext } from "./buildRequestContext.js";
 import { createMetricsEndpoint } from "./metricsEndpoint.js";
 import { requestIdMiddleware } from "./requestId.js";
 import { observeRequests } from "./requestObserver.js";
 import { sendProblem } from "./sendProblem.js";
 import { securityHeaders, trpcTransportGuard } from "./transportGuards.js";
+import { createTrpcFastPath } from "./trpcFastPath.js";
 
 /** Options of `createApp`. */
 export interface AppOptions {
   /** The dashboard's build folder served at /admin; default `DEFAULT_DASHBOARD_BUILD_DIR` (`<repo>/dashboard/dist`). */
   dashboardBuildDir?: string | undefined;
+  /**
+   * Serve the common `/trpc` calls on the fast path (`trpcFastPath.ts`); default true. `false`
+   * sends every call through tRPC's own adapter: the conformance test compares the two, and it
+   * rules the fast path out when a tRPC client misbehaves.
+   */
+  trpcFastPath?: boolean | undefined;
 }
 
 interface BodyParserError {
   type?: string;
   status?: number;
+}
+
+/** The longest wait any failed call asks for (a 503's, a 409 in-use's), as REST sends it. */
+function retryAfterOf(errors: readonly TRPCError[]): Record<string, string> {
+  const waits = errors.map((error) => toAppError(error).retryAfterSeconds).filter((seconds): seconds is number => seconds !== undefined);
+  return waits.length > 0 ? { "Retry-After": String(Math.max(...waits)) } : {};
 }
 
 export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOptions = {}): express.Express {
@@ -51,22 +66,23 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOp
   app.get("/metrics", createMetricsEndpoint(deps));
 
   app.use("/trpc", trpcTransportGuard({ logger: deps.logger }));
+  // The same hooks for both: the fast path serves the common calls, tRPC's adapter the rest.
+  const createContext = (req: Request, res: Response) => buildRequestContext(req, res, deps.keyLookup);
+  const onError = (error: TRPCError, path: string | undefined, ctx: RequestContext | undefined) => {
+    if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, "procedure failed");
+  };
+  // Refused with 400 before any call runs: each call is a rate-limit check and Redis work.
+  const maxBatchSize = deps.config.trpcMaxBatch;
+  if (options.trpcFastPath !== false) app.use("/trpc", createTrpcFastPath({ router: appRouter, maxBodyBytes: MAX_BODY_BYTES, maxBatchSize, createContext, onError, errorHeaders: retryAfterOf }));
   app.use(
     "/trpc",
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
-      // Refused with 400 before any call runs: each call is a rate-limit check and Redis work.
-      maxBatchSize: deps.config.trpcMaxBatch,
-      createContext: ({ req, res }) => buildRequestContext(req, res, deps.keyLookup),
-      onError: ({ error, path, ctx }) => {
-        if (error.code === "INTERNAL_SERVER_ERROR") deps.logger.error({ err: error.cause ?? error, path, requestId: ctx?.requestId }, "procedure failed");
-      },
-      responseMeta: ({ errors }) => {
-        // The longest wait any failed call asks for (a 503's, a 409 in-use's), as REST sends it.
-        const waits = errors.map((error) => toAppError(error).retryAfterSeconds).filter((seconds): seconds is number => seconds !== undefined);
-        return waits.length > 0 ? { headers: { "Retry-After": String(Math.max(...waits)) } } : {};
-      },
+      maxBatchSize,
+      createContext: ({ req, res }) => createContext(req, res),
+      onError: ({ error, path, ctx }) => onError(error, path, ctx),
+      responseMeta: ({ errors }) => ({ headers: retryAfterOf(errors) }),
     }),
   );
 

@@ -1,11 +1,11 @@
 /**
  * Serves the REST aliases the procedures declare (routes.ts): each becomes an Express route
- * that builds the same context as tRPC and calls its procedure through `createCallerFactory`.
+ * that builds the same context as tRPC and calls its procedure directly (`procedureTable`).
  */
 import express, { type Express, type Request, type Response } from "express";
 import type { Logger } from "pino";
 import type { AppRouter } from "../trpc/appRouter.js";
-import { t } from "../trpc/init.js";
+import { procedureTable } from "../trpc/procedureTable.js";
 import type { KeyLookup } from "@taskgate/shared";
 import { buildRequestContext } from "../http/buildRequestContext.js";
 import { sendProblem } from "../http/sendProblem.js";
@@ -15,14 +15,6 @@ import { restAliasesOf, type RestAlias } from "./routes.js";
 
 /** Largest JSON body, in bytes (100 kB; README "Try it", docs/OPERATIONS.md "Security"). */
 export const MAX_BODY_BYTES = 100_000;
-
-type Callable = (input: unknown) => Promise<unknown>;
-
-function procedureOf(caller: unknown, path: string): Callable {
-  let node = caller as Record<string, unknown>;
-  for (const part of path.split(".")) node = node[part] as Record<string, unknown>;
-  return node as unknown as Callable;
-}
 
 function inputOf(alias: RestAlias, req: Request): unknown {
   const params = { ...alias.route.fixedInput, ...(req.params as Record<string, string>) };
@@ -52,18 +44,18 @@ export function aliasMethodLookup(aliases: readonly RestAlias[]): (path: string)
 
 /** Mounts every alias of the router; answers the aliases, for the 405 lookup. */
 export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger): RestAlias[] {
-  const createCaller = t.createCallerFactory(appRouter);
+  const procedures = procedureTable(appRouter);
   const json = express.json({ limit: MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   const aliases = restAliasesOf(appRouter);
   for (const alias of aliases) {
     const { route } = alias;
+    const procedure = procedures.get(alias.procedure)!;
     const handler = async (req: Request, res: Response) => {
       try {
         // A form or text body would reach validation as "no body": say what to send instead.
         if (route.input === "body" && hasBody(req) && !isJsonBody(req)) throw new UnsupportedMediaTypeError();
-        const caller = createCaller(buildRequestContext(req, res, keyLookup));
         const input = inputOf(alias, req);
-        const output = await procedureOf(caller, alias.procedure)(input);
+        const output = await procedure.call(buildRequestContext(req, res, keyLookup), async () => input);
         const status = typeof route.status === "function" ? route.status(output, input) : (route.status ?? 200);
         if (route.location) res.setHeader("Location", (output as { statusUrl: string }).statusUrl);
         if (output === undefined) res.status(status).end();
