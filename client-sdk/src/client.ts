@@ -2,9 +2,9 @@
  * `createClient()`: the typed Taskgate client. Its methods are not written by hand: one per row
  * of the generated procedure table (procedures.generated.ts, from the server's router), each one
  * tRPC call over `httpLink` (one HTTP request per attempt, superjson so dates arrive as `Date`),
- * wrapped in the retry policy; idempotent procedures get an Idempotency-Key per call.
+ * or with `batch` over `httpBatchLink` for calls without a key, wrapped in the retry policy; idempotent procedures get an Idempotency-Key per call.
  */
-import { createTRPCUntypedClient, httpLink } from "@trpc/client";
+import { createTRPCUntypedClient, httpBatchLink, httpLink, splitLink, type TRPCLink } from "@trpc/client";
 import superjson from "superjson";
 import type { AppRouter } from "@taskgate/server";
 import { NonJsonResponseError, TaskgateError, toTaskgateError, withCall } from "./errors.js";
@@ -53,22 +53,7 @@ function newIdempotencyKey(): string {
  */
 export function createClient(options: ClientOptions): TaskgateClient {
   const policy = retryPolicy(options.retry);
-  const trpc = createTRPCUntypedClient<AppRouter>({
-    links: [
-      httpLink({
-        url: `${options.baseUrl.replace(/\/+$/, "")}/trpc`,
-        transformer: superjson,
-        fetch: jsonOnly(options.fetch ?? globalThis.fetch),
-        headers: ({ op }) => {
-          const headers: Record<string, string> = { ...options.headers };
-          if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
-          const key = op.context.idempotencyKey;
-          if (typeof key === "string") headers["idempotency-key"] = key;
-          return headers;
-        },
-      }),
-    ],
-  });
+  const trpc = createTRPCUntypedClient<AppRouter>({ links: [transportLink(options)] });
 
   async function run<T>(path: string, kind: RetryKind, send: Send<T>, callOptions: CallOptions | undefined, idempotencyKey?: string): Promise<T> {
     const signal = anySignal(options.signal, callOptions?.signal);
@@ -105,6 +90,30 @@ export function createClient(options: ClientOptions): TaskgateClient {
   const client: Record<string, unknown> = {};
   for (const [path, info] of Object.entries(PROCEDURES)) placeAt(client, path, method(path, info));
   return client as unknown as TaskgateClient;
+}
+
+/** Largest batch `batch: true` sends: the server's TRPC_MAX_BATCH default. */
+const DEFAULT_BATCH_ITEMS = 10;
+
+/** How calls reach the server: one request each, or batched where a call carries no Idempotency-Key. */
+function transportLink(options: ClientOptions): TRPCLink<AppRouter> {
+  const common = { url: `${options.baseUrl.replace(/\/+$/, "")}/trpc`, transformer: superjson, fetch: jsonOnly(options.fetch ?? globalThis.fetch) };
+  const shared = (): Record<string, string> => ({ ...options.headers, ...(options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }) });
+  const single = httpLink({
+    ...common,
+    headers: ({ op }) => {
+      const key = op.context.idempotencyKey;
+      return typeof key === "string" ? { ...shared(), "idempotency-key": key } : shared();
+    },
+  });
+  if (!options.batch) return single;
+  const maxItems = options.batch === true ? DEFAULT_BATCH_ITEMS : options.batch.maxItems;
+  if (!Number.isInteger(maxItems) || maxItems < 1) throw new RangeError(`batch.maxItems must be a positive integer: ${maxItems}`);
+  return splitLink({
+    condition: (op) => typeof op.context.idempotencyKey === "string",
+    true: single,
+    false: httpBatchLink({ ...common, maxItems, headers: shared }),
+  });
 }
 
 interface ProcedureInfo {

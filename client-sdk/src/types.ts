@@ -39,4 +39,14 @@ export interface ClientOptions {
   signal?: AbortSignal | undefined;
   /** Extra headers sent with every request (e.g. `User-Agent`). */
   headers?: Record<string, string> | undefined;
+  /**
+   * Sends the calls made in the same tick together, as one HTTP request (tRPC's
+   * `httpBatchLink`): queries, and mutations that carry no Idempotency-Key. A batch costs the
+   * server about half the CPU per call of single requests (BENCHMARKS.md). Calls with a key
+   * (`jobs.email.create`, `jobs.email.schedule`) still go one per request, because one request
+   * carries one key. `true` puts at most 10 calls in a request (the server's `TRPC_MAX_BATCH`
+   * default); `{ maxItems }` matches another `TRPC_MAX_BATCH`. Each call still succeeds, fails
+   * and is retried on its own. Default false: one request per call.
+   */
+  batch?: boolean | { maxItems: number } | undefined;
 }

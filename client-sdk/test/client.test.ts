@@ -210,6 +210,47 @@ describe("typed calls", () => {
   });
 });
 
+describe("batching", () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ worker: false, env: { API_KEYS: API_KEYS_JSON } });
+  });
+  afterAll(() => stack.close());
+
+  it("sends the keyless calls of one tick as one request and each create alone with its own key", async () => {
+    const spy = recordingFetch();
+    const client = clientFor(stack, { fetch: spy.fetch, batch: true });
+    const created = await Promise.all([client.jobs.email.create(email("batch-a")), client.jobs.email.create(email("batch-b"))]);
+    expect(spy.seen.map((request) => request.procedure)).toEqual(["jobs.email.create", "jobs.email.create"]);
+    expect(new Set(spy.seen.map((request) => request.idempotencyKey)).size).toBe(2);
+    expect(created[0].jobId).not.toBe(created[1].jobId);
+
+    spy.seen.length = 0;
+    const [first, second, missing] = await Promise.allSettled([
+      client.jobs.status({ queue: "email", jobId: created[0].jobId }),
+      client.jobs.status({ queue: "email", jobId: created[1].jobId }),
+      client.jobs.status({ queue: "email", jobId: "no-such-job" }),
+    ]);
+    // One HTTP request for the three queries; each answers (or fails) on its own.
+    expect(spy.seen).toHaveLength(1);
+    expect(spy.seen[0]!.procedure).toBe("jobs.status,jobs.status,jobs.status");
+    expect(spy.seen[0]!.idempotencyKey).toBeNull();
+    expect(first).toMatchObject({ status: "fulfilled", value: { jobId: created[0].jobId, state: "waiting" } });
+    expect((first as PromiseFulfilledResult<{ createdAt: Date }>).value.createdAt).toBeInstanceOf(Date);
+    expect(second).toMatchObject({ status: "fulfilled", value: { jobId: created[1].jobId } });
+    expect(missing.status).toBe("rejected");
+    expect((missing as PromiseRejectedResult).reason).toMatchObject({ code: "NOT_FOUND", status: 404 });
+  });
+
+  it("splits more calls than maxItems into several requests, and refuses a maxItems that is not a positive integer", async () => {
+    const spy = recordingFetch();
+    const client = clientFor(stack, { fetch: spy.fetch, batch: { maxItems: 2 } });
+    await Promise.all(Array.from({ length: 5 }, () => client.health.get()));
+    expect(spy.seen.map((request) => request.procedure.split(",").length)).toEqual([2, 2, 1]);
+    expect(() => clientFor(stack, { batch: { maxItems: 0 } })).toThrow(RangeError);
+  });
+});
+
 describe("retries on 409 in flight", () => {
   let stack: TestStack;
   beforeAll(async () => {

@@ -16,10 +16,15 @@ export function connectRedis(config: Config, name: string): RedisClient {
     // Commands issued while disconnected fail at once instead of queueing behind a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // Commands issued in one event-loop turn (a request's limiter call, another request's
+    // idempotency claim, a queue add) go out in one socket write instead of one each: under load
+    // one write(2) per command was the API's largest single cost (BENCHMARKS.md, profile findings).
+    // Order on the connection is unchanged.
+    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   };
   if (config.redisClusterNodes) {
-    return new Cluster(config.redisClusterNodes, { redisOptions: options, enableOfflineQueue: false });
+    return new Cluster(config.redisClusterNodes, { redisOptions: options, enableOfflineQueue: false, enableAutoPipelining: true });
   }
   return new Redis(config.redisUrl, options);
 }

@@ -10,11 +10,12 @@ import type { ServerDeps } from "../serverDeps.js";
 import { recordBlocked } from "../rateLimit/index.js";
 import { t } from "./init.js";
 import type { ProcedureMeta } from "./meta.js";
-import { accessControl } from "./middleware/access.js";
-import { mapResolverErrors } from "./middleware/resolverErrors.js";
+import { toTRPCError } from "../errors/problem.js";
+import { accessDenial } from "./middleware/access.js";
+import { mapResolverError } from "./middleware/resolverErrors.js";
 import { createIdempotencyMiddleware, markEnqueueReachable, type IdempotencyContext } from "./middleware/idempotency.js";
 import { createRateLimitCheck } from "./middleware/rateLimit.js";
-import { createRedisReadyMiddleware } from "./middleware/redisReady.js";
+import { requireRedisReady } from "./middleware/redisReady.js";
 
 /** What an idempotent resolver is given: the validated input and the request's context. */
 export interface IdempotentCall<TInput> {
@@ -34,14 +35,23 @@ export function createProcedures(deps: ServerDeps) {
     onDecision: (decision) => deps.metrics.observeRateLimit(decision),
   });
   const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });
-  const guarded = t.procedure.use(mapResolverErrors).use(accessControl);
-  const redisReady = createRedisReadyMiddleware(deps.redis);
-  const limited = guarded
-    .use(async (call) => {
-      await checkRateLimit(call);
-      return call.next();
-    })
-    .use(redisReady);
+  // Few middleware levels on purpose: each costs two object spreads per call in tRPC's chain,
+  // which a profile under load found among the largest costs (BENCHMARKS.md, profile findings).
+  /** First: access control, and on the way back the resolver's errors mapped to their statuses. */
+  const entry = t.middleware(async ({ ctx, meta, next }) => {
+    const denial = accessDenial(ctx, meta?.access ?? "user");
+    if (denial) throw toTRPCError(denial);
+    return mapResolverError(ctx, await next());
+  });
+  /** Last before the resolver: the rate limit (a replay is not charged), Redis ready, and a note that both passed. */
+  const gate = t.middleware(async (call) => {
+    if (!(call.ctx as Partial<IdempotencyContext>).replay) await checkRateLimit(call);
+    requireRedisReady(deps.redis, call.ctx);
+    markEnqueueReachable(call.ctx);
+    return call.next();
+  });
+  const guarded = t.procedure.use(entry);
+  const limited = guarded.use(gate);
   return {
     /** Open to anyone, not rate limited, touches no shared state per call (health). */
     open: t.procedure.meta({ access: "public" }),
@@ -59,12 +69,7 @@ export function createProcedures(deps: ServerDeps) {
         .meta({ ...meta, idempotent: true })
         .input(schema)
         .use(idempotency)
-        .use(async (call) => {
-          if (!call.ctx.replay) await checkRateLimit(call);
-          return call.next();
-        })
-        .use(redisReady)
-        .use(markEnqueueReachable)
+        .use(gate)
         .mutation(({ ctx, input }) => (ctx.replay ? Promise.resolve(ctx.replay.output as TOutput) : resolve({ ctx, input: input as TParsed }))),
   };
 }

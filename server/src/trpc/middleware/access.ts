@@ -1,11 +1,10 @@
 /**
  * Access control (docs/OPERATIONS.md "Security"): a key is required unless in open mode; admin procedures need
- * an admin key. Runs first, before anything touches Redis.
+ * an admin key. Checked first (procedures.ts, `entry`), before anything touches Redis.
  */
 import type { RequestContext } from "../../requestContext.js";
 import { ForbiddenError, UnauthorizedError } from "../../errors/appErrors.js";
-import { toTRPCError } from "../../errors/problem.js";
-import { middleware, type Access } from "../init.js";
+import type { Access } from "../init.js";
 
 /**
  * Why a request may not use something of the given access level (401 or 403), or undefined
@@ -21,9 +20,3 @@ export function accessDenial(ctx: Pick<RequestContext, "openMode" | "caller" | "
   if (access === "admin" && !ctx.caller.admin) return new ForbiddenError("This endpoint needs an admin API key.");
   return undefined;
 }
-
-export const accessControl = middleware(({ ctx, meta, next }) => {
-  const denial = accessDenial(ctx, meta?.access ?? "user");
-  if (denial) throw toTRPCError(denial);
-  return next();
-});

@@ -33,14 +33,14 @@ export interface IdempotencyContext {
 }
 
 /**
- * The last step before an idempotent resolver: notes that every refusal before it (rate limit,
- * Redis ready) has passed, so a failure from here on may have enqueued and keeps its record.
+ * The last step before an idempotent resolver (procedures.ts, `gate`): notes that every refusal
+ * before it (rate limit, Redis ready) has passed, so a failure from here on may have enqueued
+ * and keeps its record. A no-op for calls without an idempotency context.
  */
-export const markEnqueueReachable = middleware(({ ctx, next }) => {
+export function markEnqueueReachable(ctx: object): void {
   const attempt = (ctx as { attempt?: IdempotencyContext["attempt"] }).attempt;
   if (attempt) attempt.reachedResolver = true;
-  return next();
-});
+}
 
 export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
   return middleware(async ({ ctx, path, meta, input, next }) => {

@@ -7,14 +7,12 @@
 import { UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
 import type { RedisClient } from "../../redis/connect.js";
-import { middleware } from "../init.js";
+import type { RequestContext } from "../../requestContext.js";
 
-export function createRedisReadyMiddleware(redis: RedisClient) {
-  return middleware(({ ctx, next }) => {
-    if ((redis.status as string) !== "ready") {
-      ctx.setHeader("Retry-After", "1");
-      throw toTRPCError(new UnavailableError("Redis is not answering; try again shortly.", 1));
-    }
-    return next();
-  });
+/** Throws the 503 when the connection is not ready; part of the checks before a resolver (procedures.ts, `gate`). */
+export function requireRedisReady(redis: RedisClient, ctx: Pick<RequestContext, "setHeader">): void {
+  if ((redis.status as string) !== "ready") {
+    ctx.setHeader("Retry-After", "1");
+    throw toTRPCError(new UnavailableError("Redis is not answering; try again shortly.", 1));
+  }
 }

@@ -9,10 +9,14 @@
  */
 import { AppError } from "../../errors/appErrors.js";
 import { redisUnavailableError, toTRPCError } from "../../errors/problem.js";
-import { middleware } from "../init.js";
+import type { TRPCError } from "@trpc/server";
+import type { RequestContext } from "../../requestContext.js";
 
-export const mapResolverErrors = middleware(async ({ ctx, next }) => {
-  const result = await next();
+/** The outcome of the rest of a call's middleware chain, as tRPC's `next()` answers it. */
+type ChainResult<T> = T & ({ ok: true } | { ok: false; error: TRPCError });
+
+/** Passes a result on, or throws the right error for an internal one (procedures.ts, `entry`). */
+export function mapResolverError<T>(ctx: Pick<RequestContext, "setHeader">, result: ChainResult<T>): ChainResult<T> {
   if (result.ok || result.error.code !== "INTERNAL_SERVER_ERROR") return result;
   if (result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
   const unavailable = redisUnavailableError(result.error);
@@ -21,4 +25,4 @@ export const mapResolverErrors = middleware(async ({ ctx, next }) => {
     throw toTRPCError(unavailable);
   }
   return result;
-});
+}
