@@ -4,18 +4,13 @@
  * same run on the same Redis, plus the same mutation over tRPC.
  */
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import express from "express";
-import { Queue } from "bullmq";
-import { bullPrefix, emailJobInput, type EmailJobData } from "@taskgate/shared";
 import { createLogger } from "@taskgate/shared/runtime";
-import { defaultJobOptions, startApi, type RunningApi } from "@taskgate/server";
+import { startApi, type RunningApi } from "@taskgate/server";
 import type { BenchContext } from "./lib/context.js";
-import { benchConfig, benchEmail } from "./lib/email.js";
-import { startLoadGenerator, type LoadResult } from "./lib/load.js";
-import { connect, redisCpuUs } from "./lib/redis.js";
+import { benchConfig } from "./lib/email.js";
+import { BATCH_SIZE, GATEWAY_RULE_SETS, gatewayRequest, startBaseline } from "./lib/gatewaySetups.js";
+import { startLoadGenerator, type LoadOptions, type LoadResult } from "./lib/load.js";
+import { redisCpuUs } from "./lib/redis.js";
 import { fmtFixed, fmtInt, fmtRatio, median, printTable } from "./lib/table.js";
 import { printVerdict, type Verdict } from "./lib/verdict.js";
 
@@ -25,20 +20,12 @@ const WARMUP_S = 1;
 const ROUNDS = 3;
 const ROUND_S = 2;
 
-const rule = (name: string, key: string, extra: object = {}) => ({ name, key, limit: 100_000_000, windowMs: 60_000, ...extra });
-/** Rule sets that all match `POST /jobs/email` in open mode and are never exhausted during a run. */
-const RULE_SETS = {
-  one: [rule("bench", "global")],
-  three: [rule("bench-ip", "ip"), rule("bench-global", "global"), rule("bench-route", "ip", { routes: ["POST /jobs/email"] })],
-  none: [],
-} as const;
-
-/** One setup under load: where to send what, and what it measured in each round. */
+/** One setup under load: what it sends, how many calls one request is, and what it measured in each round. */
 interface Setup {
   name: string;
-  url: string;
-  body: unknown;
-  expected: number;
+  request: LoadOptions & { expected: number };
+  /** Procedure calls per HTTP request (a batch carries several). */
+  callsPerRequest: number;
   rounds: Round[];
 }
 
@@ -48,57 +35,13 @@ interface Round extends LoadResult {
   redisUsPerReq: number;
 }
 
-interface Baseline {
-  url: string;
-  queue: Queue;
-  close(): Promise<void>;
-}
-
-/** The baseline: what any Express 5 service accepting this job would at least do. */
-async function startBaseline(keyPrefix: string): Promise<Baseline> {
-  const config = benchConfig(keyPrefix);
-  const connection = connect("gateway-baseline");
-  const queue = new Queue("email", { connection, prefix: bullPrefix(keyPrefix), defaultJobOptions: defaultJobOptions(config) });
-  await queue.waitUntilReady();
-  const app = express();
-  app.disable("x-powered-by");
-  app.post("/jobs/email", express.json({ limit: 100_000 }), async (req, res) => {
-    const parsed = emailJobInput.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json({ issues: parsed.error.issues });
-      return;
-    }
-    const jobId = randomUUID();
-    const data: EmailJobData = { email: parsed.data, requestId: randomUUID(), ownerId: null };
-    try {
-      await queue.add("send", data, { jobId });
-      const statusUrl = `/jobs/status/email/${jobId}`;
-      res.status(202).location(statusUrl).json({ jobId, queue: "email", state: "waiting", statusUrl });
-    } catch {
-      res.status(503).json({ error: "queue unavailable" });
-    }
-  });
-  const server: Server = createServer(app);
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    queue,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close();
-      await connection.quit();
-    },
-  };
-}
-
 /** One request first, so a broken endpoint fails with its answer instead of as a table of errors. */
-async function probe(url: string, body: unknown, expected: number): Promise<void> {
-  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function probe(request: LoadOptions & { expected: number }): Promise<void> {
+  const body = request.body === undefined ? undefined : typeof request.body === "string" ? request.body : JSON.stringify(request.body);
+  const headers = { "content-type": "application/json", ...request.headers, ...(request.uniqueHeader ? { [request.uniqueHeader]: randomUUID() } : {}) };
+  const response = await fetch(request.url, { method: request.method ?? "GET", headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
-  if (response.status !== expected) throw new Error(`POST ${url} answered ${response.status} (expected ${expected}): ${text.slice(0, 300)}`);
+  if (response.status !== request.expected) throw new Error(`${request.method} ${request.url} answered ${response.status} (expected ${request.expected}): ${text.slice(0, 300)}`);
 }
 
 /** Starts Taskgate with a rule set (open mode, silent logs, its own key prefix). */
@@ -119,32 +62,42 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
   const load = startLoadGenerator();
   const baseline = await startBaseline(`${ctx.prefix}-gwb`);
   const apis: RunningApi[] = [];
+  const started = async (api: Promise<RunningApi>) => {
+    const running = await api;
+    apis.push(running);
+    return running.url;
+  };
   try {
-    const one = await startTaskgate(`${ctx.prefix}-gw1`, RULE_SETS.one);
-    apis.push(one);
-    const three = await startTaskgate(`${ctx.prefix}-gw3`, RULE_SETS.three);
-    apis.push(three);
-    const none = await startTaskgate(`${ctx.prefix}-gw0`, RULE_SETS.none);
-    apis.push(none);
-    const bare = await startTaskgate(`${ctx.prefix}-gwm`, RULE_SETS.one, { METRICS_ENABLED: "false" });
-    apis.push(bare);
+    const one = await started(startTaskgate(`${ctx.prefix}-gw1`, GATEWAY_RULE_SETS.one));
+    const three = await started(startTaskgate(`${ctx.prefix}-gw3`, GATEWAY_RULE_SETS.three));
+    const none = await started(startTaskgate(`${ctx.prefix}-gw0`, GATEWAY_RULE_SETS.none));
+    const bare = await started(startTaskgate(`${ctx.prefix}-gwm`, GATEWAY_RULE_SETS.one, { METRICS_ENABLED: "false" }));
+    const setup = async (name: string, request: Promise<LoadOptions & { expected: number }>, callsPerRequest = 1): Promise<Setup> => ({
+      name,
+      request: { ...(await request), connections: CONNECTIONS },
+      callsPerRequest,
+      rounds: [],
+    });
     const setups: Setup[] = [
-      { name: "baseline: Express 5 + zod + queue.add", url: `${baseline.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
-      { name: "Taskgate REST, 1 rule", url: `${one.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
-      { name: "Taskgate tRPC, 1 rule", url: `${one.url}/trpc/jobs.email.create`, body: { json: benchEmail }, expected: 200, rounds: [] },
-      { name: "Taskgate REST, 3 rules", url: `${three.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
-      { name: "Taskgate REST, 0 rules (no limiter call)", url: `${none.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
-      { name: "Taskgate REST, 1 rule, METRICS_ENABLED=false", url: `${bare.url}/jobs/email`, body: benchEmail, expected: 202, rounds: [] },
+      await setup(SETUP_NAMES.baseline, gatewayRequest("rest", baseline.url)),
+      await setup(SETUP_NAMES.rest, gatewayRequest("rest", one)),
+      await setup(SETUP_NAMES.restKey, gatewayRequest("restIdempotent", one)),
+      await setup(SETUP_NAMES.sdk, gatewayRequest("trpc", one)),
+      await setup(SETUP_NAMES.trpcPlain, gatewayRequest("trpcPlain", one)),
+      await setup(SETUP_NAMES.batch, gatewayRequest("trpcBatch", one), BATCH_SIZE),
+      await setup(SETUP_NAMES.rest3Key, gatewayRequest("restIdempotent", three)),
+      await setup(SETUP_NAMES.rest0, gatewayRequest("rest", none)),
+      await setup(SETUP_NAMES.restNoMetrics, gatewayRequest("rest", bare)),
     ];
-    for (const setup of setups) {
-      await probe(setup.url, setup.body, setup.expected);
-      await load.run({ url: setup.url, method: "POST", body: setup.body, connections: CONNECTIONS, durationS: WARMUP_S });
+    for (const { request } of setups) {
+      await probe(request);
+      await load.run({ ...request, durationS: WARMUP_S });
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const setup of setups) {
         const redisBefore = await redisCpuUs(ctx.admin);
         const cpu = process.cpuUsage();
-        const result = await load.run({ url: setup.url, method: "POST", body: setup.body, connections: CONNECTIONS, durationS: ROUND_S });
+        const result = await load.run({ ...setup.request, durationS: ROUND_S });
         const used = process.cpuUsage(cpu);
         const redisUs = (await redisCpuUs(ctx.admin)) - redisBefore;
         setup.rounds.push({ ...result, nodeUsPerReq: (used.user + used.system) / result.total, redisUsPerReq: redisUs / result.total });
@@ -160,12 +113,25 @@ export async function run(ctx: BenchContext): Promise<Verdict[]> {
   }
 }
 
+/** The rows, by role: the verdicts find their setups by these names. */
+const SETUP_NAMES = {
+  baseline: "baseline: Express 5 + zod + queue.add",
+  rest: "Taskgate REST, 1 rule",
+  restKey: "Taskgate REST, 1 rule, Idempotency-Key",
+  sdk: "Taskgate tRPC via the SDK (httpLink, key), 1 rule",
+  trpcPlain: "Taskgate tRPC httpLink, no key, 1 rule",
+  batch: `Taskgate tRPC httpBatchLink × ${BATCH_SIZE}, no key, 1 rule`,
+  rest3Key: "Taskgate REST, 3 rules, Idempotency-Key, metrics",
+  rest0: "Taskgate REST, 0 rules (no limiter call)",
+  restNoMetrics: "Taskgate REST, 1 rule, METRICS_ENABLED=false",
+} as const;
+
 function report(setups: Setup[]): Verdict[] {
-  const [base, rest1, trpc1] = setups as [Setup, Setup, Setup, ...Setup[]];
-  const noMetrics = setups.find((setup) => setup.name.includes("METRICS_ENABLED=false"))!;
+  const row = (name: string) => setups.find((setup) => setup.name === name)!;
+  const base = row(SETUP_NAMES.baseline);
   const baseRps = med(base, (load) => load.rps);
   printTable(
-    "gateway — median of rounds; ratios against the baseline's median",
+    "gateway — median of rounds; ratios against the baseline's median (a batch row: requests/s, each of several calls)",
     [
       { header: "setup", align: "left" },
       { header: "req/s" },
@@ -173,6 +139,7 @@ function report(setups: Setup[]): Verdict[] {
       { header: "p50 ms" },
       { header: "p99 ms" },
       { header: "Node µs/req" },
+      { header: "Node µs/call" },
       { header: "Redis µs/req" },
       { header: "non-2xx" },
       { header: "errors" },
@@ -187,6 +154,7 @@ function report(setups: Setup[]): Verdict[] {
         fmtFixed(med(setup, (load) => load.p50Ms), 0),
         fmtFixed(med(setup, (load) => load.p99Ms), 0),
         fmtInt(med(setup, (load) => load.nodeUsPerReq)),
+        fmtInt(med(setup, (load) => load.nodeUsPerReq) / setup.callsPerRequest),
         fmtInt(med(setup, (load) => load.redisUsPerReq)),
         fmtInt(sum(setup, (load) => load.non2xx)),
         fmtInt(sum(setup, (load) => load.errors)),
@@ -198,27 +166,63 @@ function report(setups: Setup[]): Verdict[] {
   if (failing.length > 0) console.log(`warning: ${failing.map((setup) => setup.name).join(", ")} had non-2xx answers or errors; their req/s is not all successes`);
 
   const rps = (setup: Setup) => med(setup, (load) => load.rps);
-  const p99 = (setup: Setup) => fmtFixed(med(setup, (load) => load.p99Ms), 0);
-  const cpu = (setup: Setup) => fmtInt(med(setup, (load) => load.nodeUsPerReq));
+  const p99 = (setup: Setup) => med(setup, (load) => load.p99Ms);
+  const cpu = (setup: Setup) => med(setup, (load) => load.nodeUsPerReq);
+  const cpuPerCall = (setup: Setup) => cpu(setup) / setup.callsPerRequest;
+  const ms = (value: number) => `${fmtFixed(value, 0)} ms`;
+  const us = (value: number) => `${fmtInt(value)} µs`;
+  const [rest1, restKey, sdk, trpcPlain, batch, rest3Key, noMetrics] = [SETUP_NAMES.rest, SETUP_NAMES.restKey, SETUP_NAMES.sdk, SETUP_NAMES.trpcPlain, SETUP_NAMES.batch, SETUP_NAMES.rest3Key, SETUP_NAMES.restNoMetrics].map(row) as [Setup, Setup, Setup, Setup, Setup, Setup, Setup];
   const verdicts: Verdict[] = [
     {
       benchmark: "gateway",
-      aim: "Taskgate REST (1 rule) req/s vs bare Express 5 + zod + queue.add",
-      ratio: rps(rest1) / baseRps,
-      note: `p99 ${p99(rest1)} ms vs ${p99(base)} ms; server CPU per request ${cpu(rest1)} vs ${cpu(base)} µs`,
+      aim: "tRPC jobs.email.create via the SDK's link vs its REST alias (both with an Idempotency-Key), req/s",
+      ratio: rps(sdk) / rps(restKey),
+      threshold: 0.85,
+      note: `server CPU per request ${us(cpu(sdk))} vs ${us(cpu(restKey))}`,
     },
     {
       benchmark: "gateway",
-      aim: "tRPC mutation req/s vs its REST alias (same instance, 1 rule)",
-      ratio: rps(trpc1) / rps(rest1),
-      note: `p99 ${p99(trpc1)} ms vs ${p99(rest1)} ms; server CPU per request ${cpu(trpc1)} vs ${cpu(rest1)} µs`,
+      aim: "tRPC via the SDK's link vs its REST alias, p99",
+      ratio: p99(sdk) / p99(restKey),
+      threshold: 1.3,
+      direction: "atMost",
+      note: `${ms(p99(sdk))} vs ${ms(p99(restKey))}`,
+    },
+    {
+      benchmark: "gateway",
+      aim: "REST, 3 rules + Idempotency-Key + metrics vs the bare baseline, req/s",
+      ratio: rps(rest3Key) / baseRps,
+      threshold: 0.8,
+      note: `server CPU per request ${us(cpu(rest3Key))} vs ${us(cpu(base))}`,
+    },
+    {
+      benchmark: "gateway",
+      aim: "REST, 3 rules + Idempotency-Key + metrics vs the bare baseline, p99",
+      ratio: p99(rest3Key) / p99(base),
+      threshold: 1.5,
+      direction: "atMost",
+      note: `${ms(p99(rest3Key))} vs ${ms(p99(base))}`,
+    },
+    {
+      benchmark: "gateway",
+      aim: `server CPU per call: a ${BATCH_SIZE}-call httpBatchLink request vs single httpLink calls (below 1 = the batch is cheaper)`,
+      ratio: cpuPerCall(batch) / cpuPerCall(trpcPlain),
+      threshold: 1,
+      direction: "atMost",
+      note: `${us(cpuPerCall(batch))} vs ${us(cpuPerCall(trpcPlain))} per call`,
+    },
+    {
+      benchmark: "gateway",
+      aim: "Taskgate REST (1 rule, no key) req/s vs bare Express 5 + zod + queue.add",
+      ratio: rps(rest1) / baseRps,
+      note: `p99 ${ms(p99(rest1))} vs ${ms(p99(base))}; server CPU per request ${us(cpu(rest1))} vs ${us(cpu(base))}`,
     },
     {
       benchmark: "gateway",
       aim: "observability's cost on the hot path: REST (1 rule) with metrics vs METRICS_ENABLED=false, ≥ 0.9×",
       ratio: rps(rest1) / rps(noMetrics),
       threshold: 0.9,
-      note: `server CPU per request ${cpu(rest1)} vs ${cpu(noMetrics)} µs`,
+      note: `server CPU per request ${us(cpu(rest1))} vs ${us(cpu(noMetrics))}`,
     },
   ];
   console.log("");

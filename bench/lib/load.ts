@@ -10,8 +10,12 @@ export interface LoadOptions {
   /** Full URL; must be on 127.0.0.1 (enforced). */
   url: string;
   method?: "GET" | "POST";
-  /** JSON body, serialised once. */
+  /** JSON body, serialised once; a string is sent as it is (a body captured from a client). */
   body?: unknown;
+  /** Extra request headers (`content-type: application/json` is set for a body unless given here). */
+  headers?: Record<string, string> | undefined;
+  /** A header given a fresh random UUID on every request, e.g. `idempotency-key`. */
+  uniqueHeader?: string | undefined;
   connections: number;
   durationS: number;
   /** Seconds to give up on one request; default 10. */

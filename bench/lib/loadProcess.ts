@@ -2,6 +2,7 @@
  * The load generator's own process (forked by `load.ts`): runs autocannon on request over IPC,
  * so the load never shares an event loop with the server under test. Exits with its parent.
  */
+import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
 import type { LoadRequest, LoadReply } from "./load.js";
 
@@ -12,12 +13,18 @@ process.on("disconnect", () => process.exit(0));
 
 process.on("message", (message: LoadRequest) => {
   const { id, options } = message;
-  const headers = options.body === undefined ? {} : { "content-type": "application/json" };
+  const headers = { ...(options.body === undefined ? {} : { "content-type": "application/json" }), ...options.headers };
+  const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+  const { uniqueHeader } = options;
   autocannon({
     url: options.url,
     method: options.method ?? "GET",
     headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    ...(body === undefined ? {} : { body }),
+    // Per request, so every call is a new one (an idempotency key repeated would be a replay).
+    ...(uniqueHeader === undefined
+      ? {}
+      : { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, headers: { ...request.headers, [uniqueHeader]: randomUUID() } }) }] }),
     connections: options.connections,
     duration: options.durationS,
     timeout: options.timeoutS ?? 10,
