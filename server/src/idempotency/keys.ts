@@ -28,9 +28,29 @@ export function isValidIdempotencyKey(key: unknown): key is string {
  * when the scope contains `:` (as `ip:<addr>` and IPv6 addresses do).
  */
 export function idempotencyRecordKey(keyPrefix: string, scope: string, route: string, key: string): string {
-  const keyHash = createHash("sha256").update(key, "utf8").digest("hex");
-  return redisKeys(keyPrefix).idempotency(scope, encodeRoute(route), keyHash);
+  return idempotencyRecordKeys(keyPrefix)(scope, route, key);
 }
+
+/**
+ * `idempotencyRecordKey` for one prefix, built once: the key builders and each route's encoding
+ * are kept (routes are the procedures' aliases, a fixed set; others are encoded per call, so an
+ * unbounded set of routes cannot grow the cache), and only the key's hash is per call.
+ */
+export function idempotencyRecordKeys(keyPrefix: string): (scope: string, route: string, key: string) => string {
+  const keys = redisKeys(keyPrefix);
+  const encoded = new Map<string, string>();
+  return (scope, route, key) => {
+    let encodedRoute = encoded.get(route);
+    if (encodedRoute === undefined) {
+      encodedRoute = encodeRoute(route);
+      if (encoded.size < MAX_CACHED_ROUTES) encoded.set(route, encodedRoute);
+    }
+    return keys.idempotency(scope, encodedRoute, createHash("sha256").update(key, "utf8").digest("hex"));
+  };
+}
+
+/** Routes whose encoding is kept; far above the number of procedures. */
+const MAX_CACHED_ROUTES = 256;
 
 function encodeRoute(route: string): string {
   let out = "";
