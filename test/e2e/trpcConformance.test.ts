@@ -521,3 +521,28 @@ describe("tRPC conformance on the wire", () => {
     expect(body[1]!.error!.json.data.code).toBe("NOT_FOUND");
   });
 });
+
+describe("which path serves what", () => {
+  // The fast path answers with a Content-Length; tRPC's adapter streams its body (chunked), which
+  // is how this test tells them apart from outside.
+  const framing = (res: Response) => (res.headers.get("content-length") !== null ? "fast path" : "tRPC adapter");
+
+  it("serves what @trpc/client's links send on the fast path, and the rest through tRPC's adapter", async () => {
+    const recorded: Response[] = [];
+    const fetchImpl: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      recorded.push(response.clone());
+      return response;
+    };
+    const links = [httpLink, httpBatchLink] as const;
+    for (const makeLink of links) {
+      const client = createTRPCUntypedClient<AppRouter>({ links: [makeLink({ url: `${fast.url}/trpc`, transformer: superjson, fetch: fetchImpl, headers: { authorization: `Bearer ${USER_A.key}` } })] });
+      await client.mutation("jobs.email.create", email);
+      await client.query("health.get");
+    }
+    expect(recorded.map(framing)).toEqual(["fast path", "fast path", "fast path", "fast path"]);
+    // Through the adapter: an unknown procedure, and the same call on the stack without the fast path.
+    expect(framing(await fetch(`${fast.url}/trpc/jobs.nothing`))).toBe("tRPC adapter");
+    expect(framing(await fetch(`${adapter.url}/trpc/health.get`))).toBe("tRPC adapter");
+  });
+});
