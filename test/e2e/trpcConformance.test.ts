@@ -500,11 +500,11 @@ describe("tRPC conformance on the wire", () => {
     ["a query sent as POST", "health.get", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }],
     ["a mutation sent as GET", "jobs.email.create", {}],
     ["JSON that does not parse", "jobs.email.create", { method: "POST", headers: { "content-type": "application/json" }, body: '{"json":' }],
-    ["a batch that is not an object", "jobs.status,jobs.status?batch=1", { method: "GET", headers: { authorization: `Bearer ${USER_A.key}` } }, "&input=5"],
+    ["a batch that is not an object", "jobs.status,jobs.status?batch=1&input=5", { method: "GET", headers: { authorization: `Bearer ${USER_A.key}` } }],
     ["a body over the limit", "jobs.email.create", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}` }, body: JSON.stringify({ json: { ...email, text: "x".repeat(101_000) } }) }],
     ["a superjson body with a broken meta", "jobs.email.create", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}` }, body: JSON.stringify({ json: email, meta: { values: { to: ["nonsense"] } } }) }],
-  ] as const)("answers %s as tRPC's adapter does", async (_name, path, init, query = "") => {
-    const [a, b] = await Promise.all([raw(fast, path + query, init as RequestInit), raw(adapter, path + query, init as RequestInit)]);
+  ] as const)("answers %s as tRPC's adapter does", async (_name, path, init) => {
+    const [a, b] = await Promise.all([raw(fast, path, init as RequestInit), raw(adapter, path, init as RequestInit)]);
     const [left, right] = await Promise.all([shapeOf(a), shapeOf(b)]);
     expect(left).toEqual(right);
     expect(left.status).toBeGreaterThanOrEqual(400);

@@ -2,7 +2,7 @@
  * One worker process: a BullMQ Worker per job domain with deliberate lock and stall settings,
  * and a bounded drain on shutdown (BullMQ's `close()` has no deadline of its own).
  */
-import { MetricsTime, Worker } from "bullmq";
+import { createIORedisClient, MetricsTime, Worker } from "bullmq";
 import { Redis, Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { bullPrefix, effectTtlMs, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
@@ -16,6 +16,13 @@ import { startMetricsServer, type MetricsServer } from "./metrics/server.js";
 /** A running worker process. */
 export interface RunningWorker {
   worker: Worker<EmailJobData, EmailJobResult>;
+  /**
+   * How this worker sends the execution guard's done marks: `ordered` (unawaited, on the
+   * connection BullMQ completes jobs on, ahead of the completion; single Redis) or `awaited`
+   * (before the job is handed to BullMQ's completion: on a Cluster, with a guard that has no
+   * `markDoneInOrder`, and until the worker has checked its connection).
+   */
+  readonly doneMarks: "ordered" | "awaited";
   /** Port of this process's `/metrics`; undefined when WORKER_METRICS_PORT is unset. */
   metricsPort: number | undefined;
   /**
@@ -59,7 +66,20 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   const connection = connectWorkerRedis(config);
   connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
   const guard = options.createGuard?.(connection) ?? createEffectGuard({ redis: connection, keyPrefix: config.keyPrefix, leaseMs: config.workerLockMs, ttlMs: effectTtlMs(config) });
-  const processor = createEmailProcessor({ transport, guard, logger, mailFrom: config.mailFrom, jobTimeoutMs: config.jobTimeoutMs, ...(options.afterSend ? { afterSend: options.afterSend } : {}), ...(options.onJobStart ? { onJobStart: options.onJobStart } : {}) });
+  const jobMetrics = createJobMetrics();
+  // Whether done marks go out unawaited, ahead of BullMQ's completion of their job (see below).
+  let doneMarksInOrder = false;
+  const processor = createEmailProcessor({
+    transport,
+    guard,
+    logger,
+    mailFrom: config.mailFrom,
+    jobTimeoutMs: config.jobTimeoutMs,
+    orderedDoneMarks: () => doneMarksInOrder,
+    onDoneMarkFailed: (queue) => jobMetrics.doneMarkFailed(queue),
+    ...(options.afterSend ? { afterSend: options.afterSend } : {}),
+    ...(options.onJobStart ? { onJobStart: options.onJobStart } : {}),
+  });
   const worker = new Worker<EmailJobData, EmailJobResult>("email", processor, {
     connection,
     prefix: bullPrefix(config.keyPrefix),
@@ -71,7 +91,23 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     // BullMQ counts completed/failed per minute in Redis (read by the API's monitoring.queues).
     metrics: { maxDataPoints: MetricsTime.ONE_HOUR },
   });
-  const jobMetrics = createJobMetrics();
+  // Redis runs one connection's commands in the order they arrive. So a done mark sent on the
+  // connection BullMQ completes jobs on, before the processor returns, is applied before that
+  // job's completion without the processor waiting for its answer: no job is ever completed
+  // without its done mark, and a killed worker leaves at most the mark, never the completion
+  // alone. That holds only if BullMQ's main client is this very connection (BullMQ 6 uses a
+  // caller's ioredis instance as it is and duplicates it only for its blocking fetch), so it is
+  // checked rather than assumed; until it is known, and on a Cluster (the effect key and the
+  // job's keys live on different nodes), done marks are awaited as before.
+  if (!connection.isCluster && guard.markDoneInOrder) {
+    worker
+      .getBackend()
+      .client.then((client) => {
+        doneMarksInOrder = (client as unknown) === createIORedisClient(connection);
+        if (!doneMarksInOrder) logger.warn("BullMQ completes jobs on another connection than the execution guard's: done marks are awaited");
+      })
+      .catch(() => undefined);
+  }
   watchJobs(worker, jobMetrics);
   worker.on("error", (error) => logger.warn({ err: error }, "worker error"));
   worker.on("failed", (job, error) => {
@@ -79,7 +115,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     if (job?.finishedOn) logger.warn({ jobId: job.id, requestId: job.data.requestId, reason: error.message }, "job is dead");
   });
   await worker.waitUntilReady().catch((error: unknown) => logger.warn({ err: error }, "Redis is not answering yet; the worker will start when it does"));
-  logger.info({ concurrency: config.workerConcurrency }, "worker started");
+  logger.info({ concurrency: config.workerConcurrency, doneMarks: doneMarksInOrder ? "ordered" : "awaited" }, "worker started");
   let metricsServer: MetricsServer | undefined;
   if (config.workerMetricsPort !== undefined) {
     metricsServer = await startMetricsServer({ metrics: jobMetrics, port: config.workerMetricsPort, host: config.host, apiKeys: config.apiKeys, logger });
@@ -109,5 +145,12 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       await connection.quit().catch(() => connection.disconnect());
       return true;
     })());
-  return { worker, metricsPort: metricsServer?.port, close };
+  return {
+    worker,
+    get doneMarks() {
+      return doneMarksInOrder ? ("ordered" as const) : ("awaited" as const);
+    },
+    metricsPort: metricsServer?.port,
+    close,
+  };
 }

@@ -28,6 +28,15 @@ export interface EmailProcessorDeps {
   afterSend?: AfterEffectHook;
   /** Test seam at the start of every run, before the guard is claimed; unset in production. */
   onJobStart?: () => void | Promise<void>;
+  /**
+   * Whether this run's done mark may go out unawaited, ahead of BullMQ's completion of the job
+   * on the same connection (`runGuarded`'s `doneMark: "ordered"`); asked once per run.
+   * `startWorker` says yes only on a single Redis whose connection BullMQ completes jobs on.
+   * Default: never (the done mark is awaited).
+   */
+  orderedDoneMarks?: () => boolean;
+  /** Called when an unawaited done mark failed, after it is logged (the worker counts it). */
+  onDoneMarkFailed?: (queue: string) => void;
 }
 
 /** Thrown when an attempt runs past JOB_TIMEOUT_MS. */
@@ -68,7 +77,7 @@ interface JobLogFields {
  * Nothing in Taskgate cancels jobs (`worker.cancelJob`); every send is bounded by JOB_TIMEOUT_MS.
  */
 export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJobData, EmailJobResult>, token?: string) => Promise<EmailJobResult> {
-  const { transport, guard, logger, jobTimeoutMs, afterSend, onJobStart } = deps;
+  const { transport, guard, logger, jobTimeoutMs, afterSend, onJobStart, orderedDoneMarks, onDoneMarkFailed } = deps;
   const buildMail = mailBuilder(deps.mailFrom);
   return async (job, token) => {
     const jobId = job.id!;
@@ -87,6 +96,14 @@ export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJ
         isDefinitelyNotSent,
         onLeaseLost: () => logger.warn(fields, "execution-guard lease taken over while sending"),
         afterEffect: afterSend,
+        doneMark: orderedDoneMarks?.() === true ? "ordered" : "awaited",
+        onDoneMarkFailed: (error) => {
+          // The job completes anyway (BullMQ's completion does not depend on this reply), and the
+          // mail went out once. The record stays claimed until its lease runs out; only a later
+          // run of this job id could then send again (docs/OPERATIONS.md, "The guarantees").
+          logger.error({ ...fields, err: error }, "execution-guard done mark failed after the email was sent; the job completes without it");
+          onDoneMarkFailed?.(queue);
+        },
       });
       if (logger.isLevelEnabled("info")) {
         logger.info({ ...fields, messageId: result.messageId, deduplicated }, deduplicated ? "email already sent; not sending again" : "email sent");

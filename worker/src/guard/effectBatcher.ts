@@ -7,6 +7,11 @@
  * Only for a single Redis: under Redis Cluster the keys of one call must share a hash slot, and
  * effect keys (`tg:effect:<queue>:<jobId>`) carry no hash tag, so concurrent jobs' keys are
  * spread over the slots and a batch would almost never hold more than one of them.
+ *
+ * A done mark that must reach Redis before a later command of its caller (the worker's
+ * completion of the job, see `runGuarded`'s `doneMark: "ordered"`) uses `doneInOrder`: its
+ * `written` promise resolves as soon as the call carrying it has been handed to the connection,
+ * so whatever the caller sends on that connection afterwards is queued behind it.
  */
 import type { EffectClaimReply, EffectGuardCommands } from "./scripts.js";
 
@@ -31,6 +36,12 @@ export interface EffectBatcher {
   claim(key: string, owner: string): Promise<EffectClaimReply>;
   /** `effectDone` of one key: resolves with that script's reply, or rejects as its call would. */
   done(key: string, owner: string, resultJson: string): Promise<0 | 1>;
+  /**
+   * `done`, plus `written`: resolves (never rejects) once the call carrying this done mark has
+   * been handed to the connection, at the end of the turn's flush. A command the caller issues
+   * on the same connection after that is sent, and so applied by Redis, after the done mark.
+   */
+  doneInOrder(key: string, owner: string, resultJson: string): { written: Promise<void>; reply: Promise<0 | 1> };
 }
 
 interface Pending {
@@ -41,6 +52,8 @@ interface Pending {
   resultJson: string;
   resolve: (reply: unknown) => void;
   reject: (error: unknown) => void;
+  /** Set by `doneInOrder`: called once the call carrying this operation has been handed over. */
+  written?: () => void;
 }
 
 export function createEffectBatcher(options: EffectBatcherOptions): EffectBatcher {
@@ -61,6 +74,18 @@ export function createEffectBatcher(options: EffectBatcherOptions): EffectBatche
   };
 
   const send = (batch: Pending[]) => {
+    try {
+      call(batch);
+    } catch (error) {
+      // ioredis reports failures through the promise; this only guards against a throw, which
+      // would otherwise leave every operation of the batch unanswered.
+      for (const pending of batch) pending.reject(error);
+    }
+    // The call is now in the connection's write path (socket or offline queue), in order.
+    for (const pending of batch) pending.written?.();
+  };
+
+  const call = (batch: Pending[]) => {
     if (batch.length === 1) {
       const only = batch[0]!;
       const single = only.op === "claim" ? commands.effectClaim(only.key, only.owner, leaseMs, ttlMs) : commands.effectDone(only.key, only.owner, only.resultJson, ttlMs);
@@ -88,14 +113,20 @@ export function createEffectBatcher(options: EffectBatcherOptions): EffectBatche
     );
   };
 
-  const enqueue = (op: Pending["op"], key: string, owner: string, resultJson: string) =>
+  const enqueue = (op: Pending["op"], key: string, owner: string, resultJson: string, written?: () => void) =>
     new Promise<unknown>((resolve, reject) => {
       if (queued.length === 0) process.nextTick(flush);
-      queued.push({ op, key, owner, resultJson, resolve, reject });
+      queued.push(written ? { op, key, owner, resultJson, resolve, reject, written } : { op, key, owner, resultJson, resolve, reject });
     });
 
   return {
     claim: (key, owner) => enqueue("claim", key, owner, "") as Promise<EffectClaimReply>,
     done: (key, owner, resultJson) => enqueue("done", key, owner, resultJson) as Promise<0 | 1>,
+    doneInOrder(key, owner, resultJson) {
+      let written!: () => void;
+      const handedOver = new Promise<void>((resolve) => (written = resolve));
+      const reply = enqueue("done", key, owner, resultJson, written) as Promise<0 | 1>;
+      return { written: handedOver, reply };
+    },
   };
 }

@@ -59,6 +59,16 @@ export interface EffectGuard {
    * already marked it done. Accepted even when this owner lost its lease (see `effectDone-1.lua`).
    */
   markDone(queue: string, jobId: string, owner: string, result: unknown): Promise<boolean>;
+  /**
+   * `markDone` without waiting for Redis to answer, for `runGuarded`'s `doneMark: "ordered"`.
+   * `written` resolves (never rejects) once the done mark has been handed to this guard's
+   * connection: written to its socket, or queued in ioredis' offline queue, which is sent in
+   * order before anything queued later. A command issued on the same connection after `written`
+   * resolved is therefore applied by Redis after the done mark. `reply` is `markDone`'s answer
+   * (its rejection is the caller's to handle). Only on a single Redis: undefined on a Cluster,
+   * where the effect key and the keys of the next command may live on different nodes.
+   */
+  markDoneInOrder?(queue: string, jobId: string, owner: string, result: unknown): { written: Promise<void>; reply: Promise<boolean> };
   /** Deletes `owner`'s claim because the effect definitely did not happen; false if not held. */
   release(queue: string, jobId: string, owner: string): Promise<boolean>;
   /** Extends `owner`'s lease by `leaseMs` from now; false when the lease is lost. */
@@ -97,6 +107,19 @@ export function createEffectGuard(options: EffectGuardOptions): EffectGuard {
       const reply = await (batcher ? batcher.done(key, owner, resultJson) : commands.effectDone(key, owner, resultJson, ttlMs));
       return reply === 1;
     },
+
+    ...(options.redis.isCluster
+      ? {}
+      : {
+          markDoneInOrder(queue: string, jobId: string, owner: string, result: unknown) {
+            const key = keys.effect(queue, jobId);
+            const resultJson = serializeResult(result);
+            // Batched, the mark goes out with the turn's flush; `written` waits for that flush,
+            // not for Redis. Unbatched, ioredis has taken the command when effectDone returns.
+            const sent = batcher ? batcher.doneInOrder(key, owner, resultJson) : { written: Promise.resolve(), reply: commands.effectDone(key, owner, resultJson, ttlMs) };
+            return { written: sent.written, reply: sent.reply.then((reply) => reply === 1) };
+          },
+        }),
 
     // Release and renew go straight to Redis, unbatched: a run calls them only after its own
     // claim has answered and before its done mark is issued, so none of its batched operations

@@ -37,6 +37,22 @@ export interface RunGuardedOptions<R> {
   onLeaseLost?: () => void;
   /** Test seam; see `AfterEffectHook`. Default: none. */
   afterEffect?: AfterEffectHook;
+  /**
+   * How the done mark is sent. `"awaited"` (default): `runGuarded` returns once Redis has
+   * answered it, and throws if it failed. `"ordered"`: it hands the mark to the guard's
+   * connection (`guard.markDoneInOrder`) and returns without waiting for the answer. Only correct
+   * when whatever must come after the mark (BullMQ's completion of the job) is sent later on the
+   * SAME connection of a single Redis, which applies one connection's commands in the order sent;
+   * `worker.ts` checks that before asking for it. A guard without `markDoneInOrder` (a Cluster's,
+   * a stand-in) gets the awaited mark.
+   */
+  doneMark?: "awaited" | "ordered";
+  /**
+   * With `doneMark: "ordered"`: called once if the done mark failed (an error reply, or its
+   * connection closed before answering); by then `runGuarded` has normally returned. Default:
+   * none. What a failure means: docs/OPERATIONS.md, "The guarantees".
+   */
+  onDoneMarkFailed?: (error: unknown) => void;
 }
 
 /** What `runGuarded` did. */
@@ -83,10 +99,26 @@ export async function runGuarded<R>(options: RunGuardedOptions<R>): Promise<RunG
     await options.afterEffect?.();
     renewal.stop();
     // A false reply means another run marked it done first; the effect happened either way.
-    await guard.markDone(queue, jobId, owner, result);
+    if (options.doneMark === "ordered" && guard.markDoneInOrder) {
+      const { written, reply } = guard.markDoneInOrder(queue, jobId, owner, result);
+      reply.catch((error: unknown) => reportDoneMarkFailure(options, error));
+      // Not Redis's answer: only until the mark is in the connection's write path, ahead of
+      // anything the caller sends next (one event-loop tick when batched, none otherwise).
+      await written;
+    } else {
+      await guard.markDone(queue, jobId, owner, result);
+    }
     return { result, deduplicated: false, reclaimed: claim.kind === "reclaimed" };
   } finally {
     renewal.stop();
+  }
+}
+
+function reportDoneMarkFailure(options: RunGuardedOptions<unknown>, error: unknown): void {
+  try {
+    options.onDoneMarkFailed?.(error);
+  } catch {
+    // A throwing reporter must not become an unhandled rejection.
   }
 }
 

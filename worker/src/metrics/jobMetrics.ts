@@ -12,6 +12,8 @@ export type JobOutcome = "completed" | "retry" | "dead";
 export interface JobMetrics {
   registry: Registry;
   observe(queue: string, outcome: JobOutcome, seconds: number): void;
+  /** Counts an execution-guard done mark that failed after its job had been handed to BullMQ's completion. */
+  doneMarkFailed(queue: string): void;
 }
 
 export function createJobMetrics(): JobMetrics {
@@ -30,11 +32,20 @@ export function createJobMetrics(): JobMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  const doneMarkFailures = new Counter({
+    name: "taskgate_guard_done_mark_failures_total",
+    help: "Execution-guard done marks that failed after the email was sent and the job was handed to BullMQ's completion, by queue. Each leaves the job's guard record claimed (docs/OPERATIONS.md, The guarantees).",
+    labelNames: ["queue"] as const,
+    registers: [registry],
+  });
   return {
     registry,
     observe(queue, outcome, seconds) {
       processed.inc({ queue, outcome });
       duration.observe({ queue, outcome }, seconds);
+    },
+    doneMarkFailed(queue) {
+      doneMarkFailures.inc({ queue });
     },
   };
 }

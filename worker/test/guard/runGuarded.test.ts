@@ -237,4 +237,81 @@ describe("runGuarded", () => {
     expect(later.deduplicated).toBe(true);
     expect(mail.runs).toBe(2);
   });
+
+  describe("with doneMark: ordered", () => {
+    // On a single Redis the done mark goes out unawaited, ahead of whatever the caller sends next
+    // on the same connection; a Cluster's guard has no markDoneInOrder and awaits it as before.
+    const single = !redis.isCluster;
+
+    it("returns with the done mark ahead of the caller's next command on the guard's connection", async () => {
+      const guard = guardWith();
+      expect(guard.markDoneInOrder === undefined).toBe(!single);
+      const mail = countingEffect({ messageId: "<job-1@taskgate>" });
+
+      const outcome = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-1", effect: mail.effect, doneMark: "ordered" });
+      // Sent on the same connection after runGuarded returned, as BullMQ's completion is: Redis
+      // runs it after the done mark, whether or not the mark's answer has arrived yet.
+      const stateSeenNext = await redis.hget(redisKeys(prefix()).effect(QUEUE, JOB), "state");
+
+      expect(outcome).toEqual({ result: { messageId: "<job-1@taskgate>" }, deduplicated: false, reclaimed: false });
+      expect(stateSeenNext).toBe("done");
+      expect((await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect, doneMark: "ordered" })).deduplicated).toBe(true);
+      expect(mail.runs).toBe(1);
+    });
+
+    it.skipIf(!single)("reports a done mark that fails after it returned through onDoneMarkFailed, and the record stays claimed", async () => {
+      const guard = guardWith();
+      const key = redisKeys(prefix()).effect(QUEUE, JOB);
+      // A record no script writes (a string): a done mark on it fails with WRONGTYPE. Queued in
+      // the same turn as this run's done mark and ahead of it, it makes their shared batch call
+      // fail as a whole, so this run's mark fails too and its record is left as it was.
+      const poisoned = "poisoned-job";
+      await redis.set(redisKeys(prefix()).effect(QUEUE, poisoned), "not a hash");
+      let reportFailure!: (error: unknown) => void;
+      const reported = new Promise<unknown>((resolve) => (reportFailure = resolve));
+      let reports = 0;
+
+      const outcome = await runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId: JOB,
+        owner: "run-1",
+        effect: async () => {
+          guard.markDone(QUEUE, poisoned, "someone-else", "x").catch(() => undefined);
+          return "sent";
+        },
+        doneMark: "ordered",
+        onDoneMarkFailed: (error) => {
+          reports += 1;
+          reportFailure(error);
+        },
+      });
+
+      expect(outcome).toEqual({ result: "sent", deduplicated: false, reclaimed: false });
+      expect(String((await reported) as Error)).toMatch(/WRONGTYPE/);
+      expect(reports).toBe(1);
+      expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ state: "claimed", owner: "run-1" });
+      expect(await redis.exists(key)).toBe(1);
+    });
+
+    it.skipIf(single)("awaits the done mark on a Cluster: a failing one fails the run, as before", async () => {
+      const guard = guardWith();
+      const key = redisKeys(prefix()).effect(QUEUE, JOB);
+      const failed: unknown = await runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId: JOB,
+        owner: "run-1",
+        effect: async () => {
+          await redis.set(key, "not a hash");
+          return "sent";
+        },
+        doneMark: "ordered",
+        onDoneMarkFailed: () => {
+          throw new Error("not reached: the awaited mark's failure is thrown, not reported");
+        },
+      }).catch((error: unknown) => error);
+      expect(String(failed)).toMatch(/WRONGTYPE/);
+    });
+  });
 });

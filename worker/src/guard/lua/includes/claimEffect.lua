@@ -28,8 +28,11 @@ local function claimEffect(key, owner, nowMs, leaseMs, ttlMs)
   end
 
   if state ~= "claimed" or not holder then
-    -- No record (or a torn one, which no script writes): start from a clean hash.
-    redis.call("DEL", key)
+    -- No record (or a torn one, which no script writes): start from a clean hash. The DEL is
+    -- only needed for a torn one; skipping it for a missing record saves a call per fresh claim.
+    if state or holder or heldUntil or claims or result then
+      redis.call("DEL", key)
+    end
     redis.call("HSET", key, "state", "claimed", "owner", owner, "leaseUntil", leaseUntil, "claims", 1)
     redis.call("PEXPIRE", key, ttlMs)
     return { "claimed", 1 }
