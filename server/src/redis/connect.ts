@@ -16,15 +16,17 @@ export function connectRedis(config: Config, name: string): RedisClient {
     // Commands issued while disconnected fail at once instead of queueing behind a reconnect.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    // Commands issued in one event-loop turn (a request's limiter call, another request's
-    // idempotency claim, a queue add) go out in one socket write instead of one each: under load
-    // one write(2) per command was the API's largest single cost (BENCHMARKS.md, profile findings).
-    // Order on the connection is unchanged.
-    enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   };
   if (config.redisClusterNodes) {
-    return new Cluster(config.redisClusterNodes, { redisOptions: options, enableOfflineQueue: false, enableAutoPipelining: true });
+    // No auto-pipelining here: ioredis's Cluster pipelines commands per slot of their first key
+    // and refuses a pipeline whose other keys lie elsewhere ("All keys in the pipeline should
+    // belong to the same slots allocation group"), which the three-process cluster test hit.
+    return new Cluster(config.redisClusterNodes, { redisOptions: options, enableOfflineQueue: false });
   }
-  return new Redis(config.redisUrl, options);
+  // Commands issued in one event-loop turn (a request's limiter call, another request's
+  // idempotency claim, a queue add) go out in one socket write instead of one each: under load
+  // one write(2) per command was the API's largest single cost (BENCHMARKS.md, profile
+  // findings). Order on the connection is unchanged.
+  return new Redis(config.redisUrl, { ...options, enableAutoPipelining: true });
 }
