@@ -3,8 +3,11 @@
  * place and every key starts with `KEY_PREFIX`.
  */
 export interface KeyBuilders {
-  /** Sorted set of one rate-limit rule for one identity (ip, user, api key or global). */
-  rateLimit(rule: string, identity: string): string;
+  /**
+   * Sorted set of one rate-limit rule, checked with one window (ms), for one identity (ip, user,
+   * api key or global). The window is part of the key: the set's TTL is only safe for one window.
+   */
+  rateLimit(rule: string, windowMs: number, identity: string): string;
   /** Hash of one idempotency record (scope = user or ip, route = REST alias). */
   idempotency(scope: string, route: string, key: string): string;
   /** Hash of one job's effect (execution guard). */
@@ -26,7 +29,7 @@ export interface KeyBuilders {
 /** The key builders for one prefix (default `tg`). */
 export function redisKeys(prefix: string): KeyBuilders {
   return {
-    rateLimit: (rule, identity) => `${prefix}:rl:${rule}:${identity}`,
+    rateLimit: (rule, windowMs, identity) => `${prefix}:rl:${rule}:${windowMs}:${identity}`,
     idempotency: (scope, route, key) => `${prefix}:idem:${scope}:${route}:${key}`,
     effect: (queue, jobId) => `${prefix}:effect:${queue}:${jobId}`,
     blockedLog: () => `${prefix}:blocked`,

@@ -14,7 +14,7 @@ import { requestCost } from "./cost.js";
 import type { RateLimitRequest } from "./matchRules.js";
 import { nextMemberId } from "./memberId.js";
 import { overrideKey, staticPolicy, type ActivePolicy, type PolicySource } from "./policy/activePolicy.js";
-import { slidingWindowScript, type SlidingWindowCommands } from "./scripts.js";
+import { RULE_ARG_BYTES, slidingWindowScript, writeRuleArg, type SlidingWindowCommands } from "./scripts.js";
 
 /** What the limiter does when Redis fails or is too slow: `open` admits, `closed` denies (503). */
 export type RateLimitFailMode = "open" | "closed";
@@ -26,7 +26,7 @@ export type RateLimitFailure = "timeout" | "error";
 export interface RateLimiterOptions {
   /** Client for the limiter's keys; the script is registered on it once. Under Cluster see `rateLimitKeyPrefix`. */
   redis: Redis | Cluster;
-  /** Prefix of every key (`KEY_PREFIX`), e.g. `tg`; keys are `<prefix>:rl:<rule>:<identity>`. */
+  /** Prefix of every key (`KEY_PREFIX`), e.g. `tg`; keys are `<prefix>:rl:<rule>:<windowMs>:<identity>`. */
   keyPrefix: string;
   /**
    * Where the rules and overrides come from: the process's copy of the stored policy
@@ -107,15 +107,6 @@ export const rateLimitKeyPrefix = slotKeyPrefix;
 /** How often a check reloads the policy and asks again when the script says it is stale. */
 const MAX_STALE_RETRIES = 3;
 
-/** The script arguments of one rule, as the strings the command is sent with. */
-interface RuleArgs {
-  limit: string;
-  windowMs: string;
-  /** Only for a fixed cost (a "recipients" cost is the request's). */
-  fixedCost: string | undefined;
-  mode: "e" | "s";
-}
-
 /** Builds a limiter and registers the script on the client (once per client). Throws if a rule's cost exceeds its limit. */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const { redis, keyPrefix, failMode, commandTimeoutMs: timeoutMs } = options;
@@ -127,16 +118,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const client = redis as unknown as SlidingWindowCommands;
   // One timer for all of this limiter's pending replies instead of one per check.
   const deadlines = createDeadlines(timeoutMs, () => new CommandTimeoutError(timeoutMs));
-  // Each rule's arguments, made once per rule object (a policy version compiles its rules once).
-  const ruleArgs = new WeakMap<RateLimitRule, RuleArgs>();
-  const argsOf = (rule: RateLimitRule): RuleArgs => {
-    let args = ruleArgs.get(rule);
-    if (!args) {
-      args = { limit: String(rule.limit), windowMs: String(rule.windowMs), fixedCost: typeof rule.cost === "number" ? String(rule.cost) : undefined, mode: rule.mode === "shadow" ? "s" : "e" };
-      ruleArgs.set(rule, args);
-    }
-    return args;
-  };
 
   function failed(failure: RateLimitFailure, error: unknown, at: number): RateLimitDecision {
     return { allowed: failMode === "open", outcomes: [], violated: [], shadowed: [], failure, error, at };
@@ -148,36 +129,33 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     if (n === 0) return { allowed: true, outcomes: [], violated: [], shadowed: [], at };
     const overrides = policy.overrides.size > 0 ? policy.overrides : undefined;
 
-    // numKeys, the keys and the policy version key, the member id, the version, then limit,
-    // windowMs, cost and mode per rule.
-    const args: (string | number)[] = new Array<string | number>(4 + 5 * n);
+    // numKeys, the keys and the policy version key, the member id, the version, then the rules
+    // (limit, windowMs, cost and mode of each, packed in one argument).
+    const args: (string | number | Buffer)[] = new Array<string | number | Buffer>(n + 5);
+    const rules = Buffer.allocUnsafe(RULE_ARG_BYTES * n);
     args[0] = n + 1;
     args[n + 1] = versionKey;
     args[n + 2] = nextMemberId();
     args[n + 3] = compareVersion ? policy.version : "";
+    args[n + 4] = rules;
     const costs: number[] = new Array<number>(n);
     const limits: number[] = new Array<number>(n);
     const windows: number[] = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const { rule, identity } = matched[i]!;
-      args[1 + i] = keys.rateLimit(rule.name, identity);
-      const ruleArg = argsOf(rule);
       costs[i] = requestCost(rule, request);
       const override = overrides?.get(overrideKey(rule.name, `${rule.key}:${identity}`));
-      const base = n + 4 + 4 * i;
       if (override && (override.expiresAt === null || override.expiresAt > at)) {
         limits[i] = override.limit;
         windows[i] = override.windowMs ?? rule.windowMs;
-        args[base] = override.limit;
-        args[base + 1] = windows[i]!;
       } else {
         limits[i] = rule.limit;
         windows[i] = rule.windowMs;
-        args[base] = ruleArg.limit;
-        args[base + 1] = ruleArg.windowMs;
       }
-      args[base + 2] = ruleArg.fixedCost ?? costs[i]!;
-      args[base + 3] = ruleArg.mode;
+      // The window is part of the key: a set's TTL covers its entries only for the window they
+      // were counted with, so an override's own window counts on a set of its own.
+      args[1 + i] = keys.rateLimit(rule.name, windows[i]!, identity);
+      writeRuleArg(rules, i, limits[i]!, windows[i]!, costs[i]!, rule.mode === "shadow");
     }
 
     let reply: (number | string)[];
@@ -189,7 +167,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return failed(error instanceof CommandTimeoutError ? "timeout" : "error", error, at);
     }
     if (Array.isArray(reply) && reply.length === 2 && reply[0] === -1) return "stale";
-    if (!Array.isArray(reply) || reply.length !== 1 + 4 * n) {
+    // 1 + 2n when no rule would deny (every retryAfterMs is 0 and left out), else 1 + 3n.
+    const width = Array.isArray(reply) && n > 0 ? (reply.length - 1) / n : 0;
+    if (!Array.isArray(reply) || (width !== 2 && width !== 3)) {
       return failed("error", new Error(`rate-limit script returned an unexpected reply: ${JSON.stringify(reply)}`), at);
     }
 
@@ -199,16 +179,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const shadowed: RuleOutcome[] = [];
     for (let i = 0; i < n; i++) {
       const { rule } = matched[i]!;
-      const base = 1 + 4 * i;
+      const base = 1 + width * i;
+      const retryAfterMs = width === 3 ? (reply[base + 2] as number) : 0;
       const outcome: RuleOutcome = {
         name: rule.name,
         limit: limits[i]!,
         windowMs: windows[i]!,
         cost: costs[i]!,
-        remaining: reply[base + 1] as number,
-        resetMs: reply[base + 2] as number,
-        retryAfterMs: reply[base + 3] as number,
-        allowed: reply[base] === 1,
+        remaining: reply[base] as number,
+        resetMs: reply[base + 1] as number,
+        retryAfterMs,
+        // The script answers retryAfterMs >= 1 for a rule that denies, 0 for one that admits.
+        allowed: retryAfterMs === 0,
         priority: rule.priority,
       };
       // Shadow rules appear in no header and no 429: only their would-be denials are reported.

@@ -54,7 +54,7 @@ describe("under Redis Cluster", () => {
     for (const decision of decisions) expect(decision.failure).toBeUndefined();
     expect(decisions.map((d) => d.allowed)).toEqual([true, true, false]);
     expect(decisions[2]?.reported?.name).toBe("per-user");
-    expect(await cluster.zcard("tg:{rl}:rl:everyone:global")).toBe(2);
+    expect(await cluster.zcard("tg:{rl}:rl:everyone:60000:global")).toBe(2);
   });
 
   it("records and reads the blocked log although its keys live in different slots", async () => {

@@ -29,7 +29,7 @@ describe("accuracy across API processes", () => {
   it("admits exactly 20 of 60 concurrent requests of one user against a 20-per-window rule", async () => {
     const limiters = processes([rule({ name: "per-user", key: "user", limit: 20, windowMs: 60_000 })]);
     expect(await burst(limiters, 60)).toBe(20);
-    expect(await admin.zcard(rateLimitKeys().rateLimit("per-user", "u1"))).toBe(20);
+    expect(await admin.zcard(rateLimitKeys().rateLimit("per-user", 60_000, "u1"))).toBe(20);
   });
 
   it("admits exactly 20 of 60 concurrent requests from different users against a global rule", async () => {
@@ -38,7 +38,7 @@ describe("accuracy across API processes", () => {
       Array.from({ length: 60 }, (_, i) => limiters[i % 3]!.check({ route: "POST /jobs/email", ip: `10.0.0.${i}`, userId: `u${i}` })),
     );
     expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
-    expect(await admin.zcard(rateLimitKeys().rateLimit("everyone", "global"))).toBe(20);
+    expect(await admin.zcard(rateLimitKeys().rateLimit("everyone", 60_000, "global"))).toBe(20);
   });
 
   it("with several rules admits exactly the smallest limit and records denied requests in none of them", async () => {
@@ -49,9 +49,9 @@ describe("accuracy across API processes", () => {
     ]);
     expect(await burst(limiters, 60)).toBe(15);
     const keys = rateLimitKeys();
-    expect(await admin.zcard(keys.rateLimit("per-user", "u1"))).toBe(15);
-    expect(await admin.zcard(keys.rateLimit("everyone", "global"))).toBe(15);
-    expect(await admin.zcard(keys.rateLimit("per-ip", "10.0.0.1"))).toBe(15);
+    expect(await admin.zcard(keys.rateLimit("per-user", 60_000, "u1"))).toBe(15);
+    expect(await admin.zcard(keys.rateLimit("everyone", 60_000, "global"))).toBe(15);
+    expect(await admin.zcard(keys.rateLimit("per-ip", 60_000, "10.0.0.1"))).toBe(15);
   });
 
   it("does not charge a looser rule for requests a tighter rule denied", async () => {

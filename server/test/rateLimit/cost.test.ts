@@ -49,7 +49,7 @@ describe("recipientCount and requestCost", () => {
 describe('cost: "recipients"', () => {
   it("admits 3 of 5, denies a further 3 without recording anything, then admits 2; RateLimit r follows the cost", async () => {
     const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "per-recipient", key: "user", limit: 5, windowMs: 60_000, cost: "recipients" })] });
-    const key = rateLimitKeys().rateLimit("per-recipient", "u1");
+    const key = rateLimitKeys().rateLimit("per-recipient", 60_000, "u1");
 
     const first = await limiter.check(mail(addresses(2), { cc: ["c@example.com"] }));
     expect(first.allowed).toBe(true);
@@ -85,7 +85,7 @@ describe('cost: "recipients"', () => {
     expect(denied.allowed).toBe(false);
     expect(denied.reported).toMatchObject({ cost: 6, remaining: 5, retryAfterMs: 60_000, resetMs: 0 });
     expect(remainingInHeader(denied)).toEqual([5]);
-    expect(await redis.exists(rateLimitKeys().rateLimit("per-recipient", "u1"))).toBe(0);
+    expect(await redis.exists(rateLimitKeys().rateLimit("per-recipient", 60_000, "u1"))).toBe(0);
     // The rule is not used up by it: 5 recipients still pass.
     expect((await limiter.check(mail(addresses(5)))).allowed).toBe(true);
   });
@@ -109,7 +109,7 @@ describe('cost: "recipients"', () => {
     const denied = await limiter.check(mail(addresses(4)));
     expect(denied.violated.map((o) => o.name)).toEqual(["recipients"]);
     expect(denied.outcomes.map((o) => o.remaining)).toEqual([3, 9, 8]);
-    expect([await redis.zcard(keys.rateLimit("recipients", "u1")), await redis.zcard(keys.rateLimit("requests", "10.0.0.1")), await redis.zcard(keys.rateLimit("heavy", "global"))]).toEqual([7, 1, 2]);
+    expect([await redis.zcard(keys.rateLimit("recipients", 60_000, "u1")), await redis.zcard(keys.rateLimit("requests", 60_000, "10.0.0.1")), await redis.zcard(keys.rateLimit("heavy", 60_000, "global"))]).toEqual([7, 1, 2]);
   });
 
   it("charges a request that is not a mail 1", async () => {
@@ -124,7 +124,7 @@ describe('cost: "recipients"', () => {
     const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "bulk", key: "user", limit: 1000, windowMs: 60_000, cost: "recipients" })] });
     const request = { route: "POST /jobs/email", ip: "10.0.0.1", userId: "u1", recipients: 450 };
     expect((await limiter.check(request)).outcomes[0]).toMatchObject({ cost: 450, remaining: 550 });
-    expect(await redis.zcard(rateLimitKeys().rateLimit("bulk", "u1"))).toBe(450);
+    expect(await redis.zcard(rateLimitKeys().rateLimit("bulk", 60_000, "u1"))).toBe(450);
     expect((await limiter.check({ ...request, recipients: 551 })).allowed).toBe(false);
     expect((await limiter.check({ ...request, recipients: 550 })).outcomes[0]).toMatchObject({ allowed: true, remaining: 0 });
   });

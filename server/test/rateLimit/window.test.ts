@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { redisKeys } from "@taskgate/shared";
-import { createRateLimiter, rateLimitKeyPrefix, retryAfterSeconds } from "../../src/rateLimit/index.js";
+import { compilePolicy, createRateLimiter, rateLimitKeyPrefix, retryAfterSeconds, type PolicySource, type StoredOverride } from "../../src/rateLimit/index.js";
 import { connectTestRedis } from "#test-support/redis.js";
 import { sleep } from "#test-support/time.js";
 import { rule } from "./support.js";
@@ -40,12 +40,12 @@ describe("sliding window", () => {
     const again = await limiter.check(request);
     expect(again.allowed).toBe(true);
     expect(again.outcomes[0]?.remaining).toBe(2);
-    expect(await redis.zcard(rateLimitKeys().rateLimit("r", "u1"))).toBe(1);
+    expect(await redis.zcard(rateLimitKeys().rateLimit("r", 1000, "u1"))).toBe(1);
   });
 
   it("does not extend the lock-out or grow the set when hammered at 3x the limit while denied", async () => {
     const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 1500 })] });
-    const key = rateLimitKeys().rateLimit("r", "u1");
+    const key = rateLimitKeys().rateLimit("r", 1500, "u1");
     for (let i = 0; i < 5; i++) expect((await limiter.check(request)).allowed).toBe(true);
 
     const first = await limiter.check(request);
@@ -72,7 +72,7 @@ describe("sliding window", () => {
 
   it("reports retryAfterMs exactly from the Redis clock at the window's edge, and Retry-After is never earlier", async () => {
     const limiter = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 2, windowMs: 2000 })] });
-    const key = rateLimitKeys().rateLimit("r", "u1");
+    const key = rateLimitKeys().rateLimit("r", 2000, "u1");
     expect((await limiter.check(request)).allowed).toBe(true);
     await sleep(300);
     expect((await limiter.check(request)).allowed).toBe(true);
@@ -95,7 +95,7 @@ describe("sliding window", () => {
   });
 
   it("finds the wait by rank when costs differ (a rule whose cost changed between deploys)", async () => {
-    const key = rateLimitKeys().rateLimit("r", "u1");
+    const key = rateLimitKeys().rateLimit("r", 5000, "u1");
     const cheap = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 5, windowMs: 5000, cost: 1 })] });
     for (let i = 0; i < 3; i++) {
       expect((await cheap.check(request)).allowed).toBe(true);
@@ -135,8 +135,8 @@ describe("cost", () => {
     expect(denied.violated.map((o) => o.name)).toEqual(["heavy"]);
     expect(denied.outcomes.map((o) => o.remaining)).toEqual([1, 7]);
     const keys = rateLimitKeys();
-    expect(await redis.zcard(keys.rateLimit("heavy", "u1"))).toBe(9);
-    expect(await redis.zcard(keys.rateLimit("light", "10.0.0.1"))).toBe(3);
+    expect(await redis.zcard(keys.rateLimit("heavy", 60_000, "u1"))).toBe(9);
+    expect(await redis.zcard(keys.rateLimit("light", 60_000, "10.0.0.1"))).toBe(3);
   });
 });
 
@@ -170,5 +170,32 @@ describe("reported rule", () => {
     const denied = await limiter.check(request);
     expect(denied.reported?.name).toBe("long");
     expect(retryAfterSeconds(denied)).toBe(Math.ceil(denied.reported!.retryAfterMs / 1000));
+  });
+});
+
+describe("a rule's window is part of its key", () => {
+  it("starts a fresh count when the window of a rule changes, and leaves the old set as it was", async () => {
+    const before = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 2, windowMs: 60_000 })] });
+    expect([(await before.check(request)).allowed, (await before.check(request)).allowed, (await before.check(request)).allowed]).toEqual([true, true, false]);
+    const after = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules: [rule({ name: "r", key: "user", limit: 2, windowMs: 30_000 })] });
+    const decision = await after.check(request);
+    expect(decision.allowed).toBe(true);
+    expect(decision.outcomes[0]?.remaining).toBe(1);
+    const keys = rateLimitKeys();
+    expect([await redis.zcard(keys.rateLimit("r", 60_000, "u1")), await redis.zcard(keys.rateLimit("r", 30_000, "u1"))]).toEqual([2, 1]);
+  });
+
+  it("counts an override with a window of its own on a set of its own, and one without on the rule's", async () => {
+    const rules = [rule({ name: "r", key: "user", limit: 2, windowMs: 60_000 })];
+    const plain = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), rules });
+    for (const userId of ["u1", "u2"]) for (let i = 0; i < 2; i++) expect((await plain.check({ ...request, userId })).allowed).toBe(true);
+    const override = (identity: string, windowMs: number | null): StoredOverride => ({ rule: "r", identity, limit: 5, windowMs, expiresAt: null, reason: null, createdAt: 0, createdBy: "test" });
+    const active = compilePolicy("", rules, [override("user:u1", 30_000), override("user:u2", null)], Date.now());
+    const policy: PolicySource = { current: () => active, reload: () => Promise.resolve() };
+    const overridden = createRateLimiter({ ...LIMITER_DEFAULTS, redis, keyPrefix: prefix(), policy });
+    const own = await overridden.check({ ...request, userId: "u1" });
+    const shared = await overridden.check({ ...request, userId: "u2" });
+    expect([own.allowed, own.outcomes[0]?.windowMs, own.outcomes[0]?.remaining]).toEqual([true, 30_000, 4]);
+    expect([shared.allowed, shared.outcomes[0]?.windowMs, shared.outcomes[0]?.remaining]).toEqual([true, 60_000, 2]);
   });
 });

@@ -9,175 +9,208 @@
   A rule admits iff (cost it admitted in (now - windowMs, now]) + cost <= limit, where now is
   the Redis clock (TIME). Each rule key is a sorted set with one member per cost unit
   (a request of cost c adds c members), scored by admission time in integer microseconds.
-  Members start with their score ("<us>:<id>[:<unit>]") so the script reads times from the
-  members it fetches, without asking for scores.
+  Members start with their score, "<us>:<id>" (cost 1) or "<us>:<id>:<j>" (j = 1..c), so the
+  script reads times from the members it fetches, without asking for scores. A request that
+  sets the key's TTL (below) writes "<us>!<id>[:<j>]" instead: "!" marks the entries the TTL
+  was last set from.
 
   Input (n + 1 = number of keys, passed by the caller):
-    KEYS[i]        sorted set of rule i for this request's identity, e.g. tg:rl:<rule>:<identity>
-                   (i = 1..n; all keys must live in one hash slot under Redis Cluster)
+    KEYS[i]        sorted set of rule i for this request's identity,
+                   <prefix>:rl:<rule>:<windowMs>:<identity> (i = 1..n; the window the rule is
+                   checked with is part of the key, see TTL below; all keys must live in one
+                   hash slot under Redis Cluster)
     KEYS[n + 1]    the stored policy's version (a string key; absent = no stored policy)
 
-    ARGV[1]        member id, unique per request; members are "<us>:"..ARGV[1] (cost 1)
-                   or "<us>:"..ARGV[1]..":"..j for j = 1..cost
+    ARGV[1]        member id, unique per request
     ARGV[2]        the policy version the caller's rules are from; "" = do not compare
-    ARGV[4i - 1]   limit of rule i (cost units, >= 0; an override's limit; 0 denies all)
-    ARGV[4i]       windowMs of rule i (ms, >= 1)
-    ARGV[4i + 1]   cost of this request under rule i (cost units, >= 1): the rule's fixed cost
-                   or the request's recipients; above the limit rule i always denies it
-    ARGV[4i + 2]   mode of rule i: "e" enforce, "s" shadow
+    ARGV[3]        the rules, 25 bytes each, rule i at byte 25(i - 1) + 1, as struct ">dddB":
+                     limit    (cost units, integer >= 0; an override's limit; 0 denies all)
+                     windowMs (integer >= 1; the one in KEYS[i])
+                     cost     (cost units, integer >= 1: the rule's fixed cost or the request's
+                              recipients; above the limit rule i always denies it)
+                     mode     (0 enforce, 1 shadow)
+                   One argument rather than four per rule: each argument costs Redis about as
+                   much to parse and hand to Lua as decoding the whole rule does.
 
   Output: when ARGV[2] is set and differs from the stored version: { -1, stored version or "" }
   (stale: nothing written; the caller reloads its policy and asks again). Else a flat array of
-  1 + 4n integers
+  integers, 1 + 3n of them when some rule would deny the request (the long form):
     [1]            1 = admitted (by every enforced rule) and recorded in every rule that admits
                    it; 0 = denied and recorded in none
-    [4i - 2]       1 if rule i alone would admit the request, 0 if it denies it (a shadow rule:
-                   would deny)
-    [4i - 1]       remaining: cost rule i can still admit in the window after this request
+    [3i - 1]       remaining: cost rule i can still admit in the window after this request
                    (the request counts only if it was admitted overall)
-    [4i]           resetMs: ms until the oldest counted entry of rule i leaves the window
+    [3i]           resetMs: ms until the oldest counted entry of rule i leaves the window
                    (windowMs if this request is the only one; 0 if nothing is counted)
-    [4i + 1]       retryAfterMs: ms until enough cost has left rule i's window for this
-                   request to pass it (0 when rule i admits; >= 1 otherwise)
+    [3i + 1]       retryAfterMs: ms until enough cost has left rule i's window for this
+                   request to pass it: 0 iff rule i alone would admit the request, >= 1 when it
+                   denies it (a shadow rule: would deny)
+  and 1 + 2n when every rule admits it (the short form: every retryAfterMs would be 0):
+    [1] = 1, [2i] remaining and [2i + 1] resetMs of rule i, as above.
 
-  Writes: only an admitted request writes. Per rule (but a shadow rule that would deny) it removes the entries that have left the
-  window (ZREM, or ZREMRANGEBYSCORE when more than two have), adds its members (ZADD) and
-  refreshes the TTL (PEXPIRE windowMs). A denial writes nothing at all, so hammering while
-  denied neither grows a set nor extends the wait.
+  Writes: only an admitted request writes. Per rule (but a shadow rule that would deny) it
+  removes the entries that have left the window (ZREMRANGEBYRANK: they are the lowest ranks),
+  adds its members (ZADD) and, when the TTL rule below says so, sets the TTL. A denial writes
+  nothing at all, so hammering while denied neither grows a set nor extends the wait.
 
-  Cost model (measured on Redis 7.0 with callgrind): a redis.call costs 3-5k instructions
-  before the command does any work, far more than the Lua around it, so a rule's common path is
-  ZRANGE 0 1 and ZCARD, plus ZADD and PEXPIRE (and ZREM when an entry has left) if admitted;
-  ZCARD is skipped for sets of at most one entry. A request of cost c adds its c members with
-  one ZADD per 200 (O(c log n)); once they have left the window, the next admitted request
-  removes them with one ZREMRANGEBYSCORE (O(log n + c)). Next come number parsing and allocation:
-  tonumber(s) runs glibc strtod twice (~1k instructions each) where s + 0 runs it once, hence
-  the "+ 0" below; string.format and growing tables cost about as much.
+  TTL: set (PEXPIREAT, from TIME, to 2 windows after this request) only by an admission that
+  finds nothing counted (a new set, or every entry gone), or removes two or more entries, or
+  removes a "!" entry; its own entries then carry the "!". Why that is enough: let T be the
+  last time the TTL was set, so the key lasts until T + 2 windows. The "!" entries written at T
+  stay until an admission removes them, and that admission sets the TTL again (it removes a "!"
+  entry, or two or more). So an admission at t >= T + window, which finds them left, always
+  sets the TTL; every other one adds entries at t < T + window, which have left the window
+  before T + 2 windows. The key never goes while it holds an entry that still counts. With one
+  window instead of two, an entry added at T + window / 2 would still count when the key went.
+  This needs a fixed window per key: checked with a longer one, a set would hold entries the
+  TTL does not cover. Hence the window in the key: a changed window starts a fresh set.
+
+  Cost model (Redis 7.0, instructions per call counted with callgrind, request I/O included):
+  a redis.call costs 3-5k instructions before the command does any work (PEXPIRE about 7k in
+  all), and every argument of the script or of a call, and every element of a reply, about
+  0.7k: far more than the Lua around them. Hence one argument for all rules, the short reply,
+  and no TTL write on most admissions. Per rule, the common path is ZRANGE 0 0 (the oldest
+  entry: resetMs, and whether anything has left), ZCARD (the exact count) and, if
+  admitted, ZADD. Measured for 3 rules admitted into 20 000-entry sets: about 115k (before the
+  TTL rule: 174k), against about 87k for the least any exact check must do (TIME + ZCARD + ZADD
+  per rule, bench/lua/exactCheckFloor-n.lua). An entry having left adds ZRANGE 1 1 (has the
+  second oldest too?) and ZREMRANGEBYRANK, and PEXPIREAT about once a window: a rule under
+  steady traffic removes about one entry per admission. After a quiet spell (two or more have
+  left) ZCOUNT counts what is still in and ZRANGE finds its oldest. A request of cost c adds
+  its c members with one ZADD per 200 (O(c log n)). A denial adds a ZRANGE for the wait when
+  more than one unit has to leave. Then come parsing and allocation: s + 0 runs glibc strtod
+  once (~1k instructions; tonumber twice), a Lua library call (string.sub, struct.unpack,
+  math.ceil) 0.5-2k, a new table about 1k, so the common path calls as few as it can.
 ]]
 
-local match, sub = string.match, string.sub
+local call, sub, byte, format, unpackRule = redis.call, string.sub, string.byte, string.format, struct.unpack
+local keys, argv = KEYS, ARGV
 
 -- Redis >= 5 replicates a script's effects, not the script, so reading TIME before writing is
 -- allowed. Microseconds since the epoch stay exact in a double (< 2^53) for centuries. The
 -- score is built as a string from TIME's two fields (Lua's tostring keeps only 14 digits).
-local n = #KEYS - 1
-if ARGV[2] ~= "" then
-  local stored = redis.call("GET", KEYS[n + 1]) or ""
-  if stored ~= ARGV[2] then return { -1, stored } end
+local n = #keys - 1
+local rules = argv[3]
+if #rules ~= 25 * n then return redis.error_reply("slidingWindow: ARGV[3] must hold 25 bytes per rule key") end
+if argv[2] ~= "" then
+  local stored = call("GET", keys[n + 1]) or ""
+  if stored ~= argv[2] then return { -1, stored } end
 end
 
-local time = redis.call("TIME")
+local time = call("TIME")
 local micros = time[2]
-local nowScore = time[1] .. sub("000000", #micros + 1) .. micros
+if #micros < 6 then micros = sub("000000", #micros + 1) .. micros end
+local nowScore = time[1] .. micros
 local nowUs = nowScore + 0
-local member = nowScore .. ":" .. ARGV[1]
 
--- Sized up front for up to four rules (growing a Lua table reallocates it at every power of
--- two); the unused tail is cut below by a nil, which ends the array Redis returns.
-local out = { 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
--- Per rule that has entries to remove: [2i - 1] its fetched head, [2i] how many to remove
--- (more than the head holds: remove by score, up to the cutoff kept in [2i - 1] instead).
-local trims
+-- The short reply, sized up front for up to four rules (growing a Lua table reallocates it at
+-- every power of two); the unused tail is cut below by a nil, which ends the array Redis returns.
+local out = { 1, 0, 0, 0, 0, 0, 0, 0, 0 }
+-- Made only when needed, per rule i: retries[i] its retryAfterMs when it would deny;
+-- trims[i] how many of its oldest entries have left the window; refresh[i] its windowMs when
+-- an admission must set the TTL; costs[i] a cost above 1.
+local retries, trims, refresh, costs
 
--- Time in µs of a fetched entry. A member this script did not write (no "<us>:" prefix)
--- still has its score.
-local function usOf(key, entry)
-  local digits = match(entry, "^(%d+):")
-  if digits then return digits + 0 end
-  return redis.call("ZSCORE", key, entry) + 0
-end
+-- An entry's time in µs is its first 16 digits ("<us>:..." or "<us>!...", until the year 2286):
+-- sub(entry, 1, 16) + 0. Only this script writes these sets (the window in their key made them
+-- new with this member format), so a member without that prefix fails the script rather than
+-- miscounts.
 
 for i = 1, n do
-  local key = KEYS[i]
-  local a = 4 * i - 1
-  local limit, windowUs, cost = ARGV[a] + 0, ARGV[a + 1] * 1000, ARGV[a + 2]
-  if cost == "1" then cost = 1 else cost = cost + 0 end
+  local key = keys[i]
+  local limit, windowMs, cost, mode = unpackRule(">dddB", rules, 25 * i - 24)
+  local windowUs = windowMs * 1000
   -- Entries at or before the cutoff have left the window: (now - window, now] is what counts.
   local cutoffUs = nowUs - windowUs
 
-  -- The two oldest entries: the first one still in the window gives resetMs, and those before
-  -- it are the ones to remove (usually none or one per admitted request).
-  local head = redis.call("ZRANGE", key, "0", "1")
-  local got = #head
-  local total = got
-  if got == 2 then total = redis.call("ZCARD", key) end
-  local expired, oldestUs = 0, nil
-  if got > 0 then
-    oldestUs = usOf(key, head[1])
+  -- The oldest entry gives resetMs; once it has left the window it is the first to remove
+  -- (usually none or one per admitted request).
+  local total, expired, oldestUs, marked = 0, 0, nil, false
+  local head = call("ZRANGE", key, "0", "0")[1]
+  if head then
+    total = call("ZCARD", key)
+    oldestUs = sub(head, 1, 16) + 0
     if oldestUs <= cutoffUs then
-      expired, oldestUs = 1, nil
-      if got == 2 then
-        oldestUs = usOf(key, head[2])
-        if oldestUs <= cutoffUs then expired, oldestUs = 2, nil end
+      expired, oldestUs, marked = 1, nil, byte(head, 17) == 33
+      if total > 1 then
+        oldestUs = sub(call("ZRANGE", key, "1", "1")[1], 1, 16) + 0
+        if oldestUs <= cutoffUs then
+          -- More have left (a quiet spell): count what is still in the window.
+          local live = call("ZCOUNT", key, "(" .. format("%d", cutoffUs), "+inf")
+          expired, oldestUs = total - live, nil
+          if live > 0 then oldestUs = sub(call("ZRANGE", key, expired, expired)[1], 1, 16) + 0 end
+        end
       end
     end
   end
-  local cutoff -- set when more than the fetched two have left
-  if expired == 2 and total > 2 then
-    -- More may have left (a quiet spell): count what is still in the window.
-    cutoff = string.format("%d", cutoffUs)
-    local live = redis.call("ZCOUNT", key, "(" .. cutoff, "+inf")
-    expired = total - live
-    if live > 0 then oldestUs = usOf(key, redis.call("ZRANGE", key, expired, expired)[1]) end
-  end
   local inWindow = total - expired
 
-  local base = 4 * i - 2
-  local reset, retry = 0, 0
-  if inWindow > 0 then reset = math.ceil((oldestUs + windowUs - nowUs) / 1000) end
+  local reset = 0
+  if inWindow > 0 then
+    -- ceil(d / 1000) for d > 0, without calling math.ceil.
+    local d = oldestUs + windowUs - nowUs + 999
+    reset = (d - d % 1000) / 1000
+  end
   if inWindow + cost > limit then
-    out[base] = 0
-    if ARGV[a + 3] == "e" then out[1] = 0 end
+    if mode == 0 then out[1] = 0 end
     -- Enough cost must leave for the request to fit: the need-th oldest entry in the window
     -- is the last one that has to go. At cost 1 that is the oldest one, whose wait is known.
-    local need = inWindow + cost - limit
+    local need, retry = inWindow + cost - limit, nil
     if need > inWindow then
       -- cost > limit (a mail with more recipients than the limit): never admissible. No wait
       -- would do; say "a whole window", the longest any admissible request waits.
-      retry = windowUs / 1000
+      retry = windowMs
     elseif need == 1 then
       retry = reset
     else
-      local rank = expired + need -- 1-based, counting the expired entries still stored
-      local entry = rank <= got and head[rank] or redis.call("ZRANGE", key, rank - 1, rank - 1)[1]
-      retry = math.ceil((usOf(key, entry) + windowUs - nowUs) / 1000)
+      local rank = expired + need - 1 -- 0-based, counting the expired entries still stored
+      retry = math.ceil((sub(call("ZRANGE", key, rank, rank)[1], 1, 16) + windowUs - nowUs) / 1000)
     end
-  else
-    out[base] = 1
+    retries = retries or {}
+    retries[i] = retry
   end
   -- max(0, ..): a lowered limit can leave more counted than it now allows.
   local remaining = limit - inWindow
   if remaining < 0 then remaining = 0 end
-  out[base + 1], out[base + 2], out[base + 3] = remaining, reset, retry
+  out[2 * i], out[2 * i + 1] = remaining, reset
   if expired > 0 then
     trims = trims or {}
-    trims[2 * i - 1], trims[2 * i] = expired <= 2 and head or cutoff, expired
+    trims[i] = expired
+  end
+  -- See TTL in the header.
+  if inWindow == 0 or expired > 1 or marked then
+    refresh = refresh or {}
+    refresh[i] = windowMs
+  end
+  if cost ~= 1 then
+    costs = costs or {}
+    costs[i] = cost
   end
 end
-out[4 * n + 2] = nil
+out[2 * n + 2] = nil
 
 if out[1] == 1 then
+  -- This request's member, made at most once in each form.
+  local plainMember, markedMember
   for i = 1, n do
-    local key = KEYS[i]
-    local a = 4 * i - 1
-    local base = 4 * i - 2
     -- A shadow rule that would deny records nothing, as it would not if enforced.
-    if out[base] == 1 then
-      local expired = trims and trims[2 * i]
-      if expired then
-        if expired <= 2 then
-          redis.call("ZREM", key, unpack(trims[2 * i - 1], 1, expired))
-        else
-          redis.call("ZREMRANGEBYSCORE", key, "-inf", trims[2 * i - 1])
-        end
+    if not (retries and retries[i]) then
+      local key = keys[i]
+      local expired = trims and trims[i]
+      if expired then call("ZREMRANGEBYRANK", key, "0", expired - 1) end
+      local window = refresh and refresh[i]
+      local member
+      if window then
+        markedMember = markedMember or nowScore .. "!" .. argv[1]
+        member = markedMember
+      else
+        plainMember = plainMember or nowScore .. ":" .. argv[1]
+        member = plainMember
       end
-      local cost = ARGV[a + 2]
-      if cost == "1" then
-        cost = 1
-        redis.call("ZADD", key, nowScore, member)
+      local cost = costs and costs[i] or 1
+      if cost == 1 then
+        call("ZADD", key, nowScore, member)
       else
         -- In batches, so a large cost stays under Lua's unpack limit.
-        cost = cost + 0
         local j = 1
         while j <= cost do
           local args = {}
@@ -185,16 +218,24 @@ if out[1] == 1 then
             args[#args + 1] = nowScore
             args[#args + 1] = member .. ":" .. k
           end
-          redis.call("ZADD", key, unpack(args))
+          call("ZADD", key, unpack(args))
           j = j + 200
         end
       end
-      -- Every entry has left the window windowMs after the newest one: the key can go then.
-      local window = ARGV[a + 1]
-      redis.call("PEXPIRE", key, window)
-      out[base + 1] = out[base + 1] - cost
-      if out[base + 2] == 0 then out[base + 2] = window + 0 end
+      if window then
+        -- The first ms after this request, plus two windows.
+        call("PEXPIREAT", key, format("%d", (nowUs - nowUs % 1000) / 1000 + 1 + 2 * window))
+        if out[2 * i + 1] == 0 then out[2 * i + 1] = window end
+      end
+      out[2 * i] = out[2 * i] - cost
     end
   end
 end
-return out
+if not retries then return out end
+-- Some rule would deny: the long reply, with every rule's retryAfterMs.
+local long = { out[1], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+for i = 1, n do
+  long[3 * i - 1], long[3 * i], long[3 * i + 1] = out[2 * i], out[2 * i + 1], retries[i] or 0
+end
+long[3 * n + 2] = nil
+return long
