@@ -203,8 +203,12 @@ describe("shadow rules", () => {
     const blocked = (await pollUntil(readShadowEntries, (entries) => entries.length >= 3)).at(-1)!;
     expect(blocked).toHaveLength(3);
     expect(blocked.every((entry) => entry.shadow && entry.userId === USER_A.userId)).toBe(true);
-    const metrics = (await (await stack.request("GET", "/metrics/blocked", { key: ADMIN.key })).json()) as { series: Array<{ total: number; shadowTotal: number; shadowByRule: Record<string, number> }> };
-    expect(metrics.series.reduce((sum, bucket) => sum + (bucket.shadowByRule["try-strict"] ?? 0), 0)).toBe(3);
+    // The counters are written beside the log, not with it (on a cluster, on another node): wait for them too.
+    type BlockedSeries = { series: Array<{ total: number; shadowTotal: number; shadowByRule: Record<string, number> }> };
+    const readMetrics = async () => (await (await stack.request("GET", "/metrics/blocked", { key: ADMIN.key })).json()) as BlockedSeries;
+    const shadowCount = (series: BlockedSeries) => series.series.reduce((sum, bucket) => sum + (bucket.shadowByRule["try-strict"] ?? 0), 0);
+    const metrics = (await pollUntil(readMetrics, (series) => shadowCount(series) >= 3)).at(-1)!;
+    expect(shadowCount(metrics)).toBe(3);
     expect(metrics.series.reduce((sum, bucket) => sum + bucket.total, 0)).toBe(0);
     const prometheus = await (await stack.request("GET", "/metrics", { key: ADMIN.key })).text();
     expect(prometheus).toMatch(/rule="try-strict",outcome="shadow_denied"\} 3/);
