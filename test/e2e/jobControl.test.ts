@@ -157,4 +157,14 @@ describe("rescheduling a mail", () => {
     expect((await stack.request("POST", `/jobs/email/${scheduled}/reschedule`, { key: USER_A.key, body: {} })).status).toBe(400);
     expect((await stack.request("POST", `/jobs/email/${scheduled}/reschedule`, { key: USER_A.key, body: { delayMs: 1, sendAt: new Date(Date.now() + 5000).toISOString() } })).status).toBe(400);
   });
+
+  it("is a 409 JOB_NOT_PENDING for a cancelled job, as cancelling answers, and still a 404 for someone else's", async () => {
+    const jobId = await schedule("cancelled-then-moved", 60_000);
+    expect((await cancel(jobId)).status).toBe(200);
+    const moved = await stack.request("POST", `/jobs/email/${jobId}/reschedule`, { key: USER_A.key, body: { delayMs: 1000 } });
+    expect(moved.status).toBe(409);
+    expect(await moved.json()).toMatchObject({ code: "JOB_NOT_PENDING", state: "cancelled" });
+    expect((await stack.request("POST", `/jobs/email/${jobId}/reschedule`, { key: USER_B.key, body: { delayMs: 1000 } })).status).toBe(404);
+    expect((await status(jobId)).state).toBe("cancelled");
+  });
 });

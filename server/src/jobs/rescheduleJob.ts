@@ -7,6 +7,7 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import type { EmailJobData, JobRescheduleResult, QueueName } from "@taskgate/shared";
 import { JobNotPendingError, NotFoundError } from "../errors/appErrors.js";
 import type { RedisClient } from "../redis/connect.js";
+import { readCancelled } from "./cancelledJobs.js";
 import { statusPath } from "./enqueueEmail.js";
 import { canView, publicState, queueOf, type Viewer } from "./jobStatus.js";
 import type { Queues } from "./queues.js";
@@ -16,15 +17,25 @@ export interface RescheduleDeps {
   queues: Queues;
   /** The queues' connection (the script is registered on it). */
   redis: RedisClient;
+  /** `KEY_PREFIX`: where cancelled jobs are recorded (a cancelled job is a 409, not a 404). */
+  keyPrefix: string;
 }
 
-/** Reschedules a job of its owner (or any, for an admin) to `atMs` (ms since the epoch). */
+/**
+ * Reschedules a job of its owner (or any, for an admin) to `atMs` (ms since the epoch):
+ * JobNotPendingError (409) once it started, is retrying, finished, died or was cancelled, as
+ * `cancelJob` answers; NotFoundError for someone else's or an unknown job.
+ */
 export async function rescheduleJob(deps: RescheduleDeps, queueName: string, jobId: string, atMs: number, viewer: Viewer): Promise<JobRescheduleResult> {
   const queue = queueOf(deps.queues, queueName);
   const notFound = () => new NotFoundError(`There is no job '${jobId}' in queue '${queueName}'.`);
   // The state first: BullMQ's own key names (`meta`, `events`) are "unknown", never read as jobs.
   const raw = await queue.getJobState(jobId);
-  if (raw === "unknown") throw notFound();
+  if (raw === "unknown") {
+    const cancelled = await readCancelled(deps, queueName as QueueName, jobId);
+    if (cancelled && (viewer.admin || cancelled.ownerId === null || cancelled.ownerId === viewer.userId)) throw new JobNotPendingError("cancelled");
+    throw notFound();
+  }
   const job = (await queue.getJob(jobId)) as Job<EmailJobData> | undefined;
   if (!job || !canView(viewer, job)) throw notFound();
   defineLuaCommands(deps.redis, [rescheduleJobScript]);

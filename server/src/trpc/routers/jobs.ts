@@ -113,7 +113,7 @@ export function jobsRouter(deps: ServerDeps, p: Procedures) {
         .input(rescheduleEmailJobInput)
         .mutation(async ({ ctx, input }) => {
           const at = input.sendAt ? input.sendAt.getTime() : Date.now() + (input.delayMs ?? 0);
-          const result = await rescheduleJob({ queues: deps.queues, redis: deps.redis }, "email", input.jobId, at, viewerOf(ctx));
+          const result = await rescheduleJob({ queues: deps.queues, redis: deps.redis, keyPrefix: deps.config.keyPrefix }, "email", input.jobId, at, viewerOf(ctx));
           return auditedIfAdmin(ctx, "jobs.reschedule", `email/${input.jobId}`, { queue: "email", jobId: input.jobId, scheduledFor: result.scheduledFor.toISOString() }, result);
         }),
     }),
