@@ -47,8 +47,19 @@ function isPlainJson(req: Request): boolean {
   return parameters.every((parameter) => /^\s*charset\s*=\s*"?utf-8"?\s*$/i.test(parameter));
 }
 
-/** The procedures of a request this path serves, or undefined to hand it to tRPC's adapter. */
-function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, options: TrpcFastPathOptions): CallableProcedure[] | undefined {
+/** What this path serves of one request. */
+interface Plan {
+  procedures: CallableProcedure[];
+  batch: boolean;
+  /** A GET's `input` query parameter (its JSON text). */
+  input: string | undefined;
+}
+
+/**
+ * What of a request this path serves, or undefined to hand it to tRPC's adapter. Reads the query
+ * once: Express 5 parses the query string again on every `req.query`.
+ */
+function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, options: TrpcFastPathOptions): Plan | undefined {
   if (req.headers["trpc-accept"] !== undefined || /text\/event-stream/i.test(req.headers.accept ?? "")) return undefined;
   const wanted = req.method === "GET" ? "query" : req.method === "POST" ? "mutation" : undefined;
   if (wanted === undefined) return undefined;
@@ -70,7 +81,7 @@ function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, optio
     if (procedure?.type !== wanted) return undefined;
     procedures.push(procedure);
   }
-  return procedures;
+  return { procedures, batch, input };
 }
 
 /** The parsed JSON (batch: the object of inputs by index), or `invalid` for what tRPC's adapter should answer. */
@@ -145,15 +156,15 @@ export function createTrpcFastPath(options: TrpcFastPathOptions) {
   }
 
   return (req: Request, res: Response, next: NextFunction): void => {
-    const procedures = plan(req, table, options);
-    if (!procedures) return next();
-    const batch = req.query.batch === "1";
+    const served = plan(req, table, options);
+    if (!served) return next();
+    const { procedures, batch } = served;
     const go = (text: string | undefined) => {
       const parsed = parseJson(text, batch);
       if (parsed === "invalid") return next();
       serve(req, res, procedures, batch, parsed.value).catch(next);
     };
-    if (req.method === "GET") return go(req.query.input as string | undefined);
+    if (req.method === "GET") return go(served.input);
     readText(req, res, (error?: unknown) => {
       if (error) return next(error);
       go(req.body as string | undefined);
