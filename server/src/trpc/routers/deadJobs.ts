@@ -17,6 +17,7 @@ import {
   deadJobsRetryAllResult,
 } from "@taskgate/shared";
 import { auditActor, type AuditRecord } from "../../audit/auditLog.js";
+import { recordWrite } from "../../audit/recordWrite.js";
 import type { ServerDeps } from "../../serverDeps.js";
 import { deleteDeadJob, deleteDeadJobs, getDeadJob, listDeadJobs, retryAllDeadJobs, retryDeadJob, type DeadJobsDeps } from "../../deadJobs/index.js";
 import { router } from "../init.js";
@@ -29,12 +30,9 @@ const FILTER_NOTES = "`q` matches, case-insensitively, a substring of a recipien
 
 export function deadJobsRouter(deps: ServerDeps, p: Procedures) {
   const dead: DeadJobsDeps = { queues: deps.queues, redis: deps.redis };
-  /**
-   * Records a write that has happened. The write stands either way: a failed entry is logged as
-   * an error (it is not atomic with BullMQ's own write, unlike policy changes).
-   */
+  /** Records a dead-job write that has happened, then answers its result. */
   async function audited<T>(caller: { userId: string } | null, entry: Omit<AuditRecord, "actor">, result: T): Promise<T> {
-    await deps.audit.record({ ...entry, actor: auditActor(caller) }).catch((error: unknown) => deps.logger.error({ err: error, action: entry.action, target: entry.target }, "could not write the audit entry of an admin write"));
+    await recordWrite(deps, { ...entry, actor: auditActor(caller) });
     return result;
   }
   return router({

@@ -15,6 +15,7 @@ import {
   type EnqueueResult,
 } from "@taskgate/shared";
 import { auditActor } from "../../audit/auditLog.js";
+import { recordWrite } from "../../audit/recordWrite.js";
 import { cancelJob } from "../../jobs/cancelJob.js";
 import { rescheduleJob } from "../../jobs/rescheduleJob.js";
 import type { Viewer } from "../../jobs/jobStatus.js";
@@ -52,7 +53,7 @@ export function jobsRouter(deps: ServerDeps, p: Procedures) {
   /** An admin's action on someone's job is an audit entry (a user's on their own is not). */
   async function auditedIfAdmin<T>(ctx: Pick<RequestContext, "caller" | "openMode">, action: string, target: string, details: Record<string, unknown>, result: T): Promise<T> {
     if (viewerOf(ctx).admin) {
-      await deps.audit.record({ actor: auditActor(ctx.caller), action, target, details }).catch((error: unknown) => deps.logger.error({ err: error, action, target }, "could not write the audit entry of an admin write"));
+      await recordWrite(deps, { actor: auditActor(ctx.caller), action, target, details });
     }
     return result;
   }
