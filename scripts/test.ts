@@ -41,7 +41,9 @@ const CLUSTER_SUITE = [
   "server/test/deadJobs/",
   "server/test/observability/",
   "server/test/audit/",
+  "shared/test/runtime/",
   "worker/test/guard/",
+  "worker/test/jobOutcomeCounts.test.ts",
 ];
 
 /** Test roots of vitest.config.ts. */

@@ -9,7 +9,8 @@ import type { RedisClient } from "./redis/connect.js";
 import type { AuditLog } from "./audit/auditLog.js";
 import type { PolicyCache, PolicyStore, RateLimiter } from "./rateLimit/index.js";
 import type { IdempotencyStore } from "./idempotency/index.js";
-import type { ApiMetrics, CounterBuffer } from "./observability/index.js";
+import type { CounterBuffer } from "@taskgate/shared/runtime";
+import type { ApiMetrics } from "./observability/index.js";
 
 /** Process-wide state that shutdown flips. */
 export interface Lifecycle {

@@ -137,7 +137,7 @@ export const CONFIG_VARIABLES = {
   metricsMinuteRetentionMs: { env: "METRICS_MINUTE_RETENTION_MS", schema: int(60_000).default(48 * 3_600_000) },
   /** How long a per-hour counter bucket is kept after it ends (`METRICS_HOUR_RETENTION_MS`), in ms, at least 3 600 000; default 2 592 000 000 (30 days). */
   metricsHourRetentionMs: { env: "METRICS_HOUR_RETENTION_MS", schema: int(3_600_000).default(30 * 86_400_000) },
-  /** How often an API process writes its request counts to Redis (`METRICS_FLUSH_MS`), in ms, 10-60 000; default 1000. Counts are summed in memory in between, so the Redis cost does not grow with traffic. */
+  /** How often an API process writes its request counts, and a worker process its finished-job counts, to Redis (`METRICS_FLUSH_MS`), in ms, 10-60 000; default 1000. Counts are summed in memory in between, so the Redis cost does not grow with traffic. */
   metricsFlushMs: { env: "METRICS_FLUSH_MS", schema: int(10, 60_000).default(1000) },
   /** SMTP URL (`SMTP_URL`, `smtp://user:pass@host:port` or `smtps://`); default unset = the dev outbox. */
   smtpUrl: {

@@ -7,7 +7,7 @@ import type { AppRouter } from "@taskgate/server";
 import { connectTestRedis, keysMatching, randomPrefix } from "#test-support/redis.js";
 import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
-import { pollUntil } from "#test-support/time.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 const EMAIL_ROUTE = "POST /jobs/email";
 const STATUS_ROUTE = "GET /jobs/status/:queue/:jobId";
@@ -323,14 +323,23 @@ describe("queue monitoring and request tracing with a worker", () => {
     await pollUntil(() => state(dead.jobId), (s) => s === "dead");
     await pollUntil(() => state(later.jobId), (s) => s === "retrying");
 
-    const overview = await getJson<{ queues: Array<{ name: string; paused: boolean; counts: Record<string, number>; perMinute: Array<{ start: string; completed: number; failed: number }> }> }>(stack, "/monitoring/queues");
-    const email = overview.queues.find((q) => q.name === "email")!;
+    type Overview = { queues: Array<{ name: string; paused: boolean; counts: Record<string, number>; perMinute: Array<{ start: string; completed: number; failed: number }> }> };
+    const emailQueue = async () => (await getJson<Overview>(stack, "/monitoring/queues")).queues.find((q) => q.name === "email")!;
+    const sums = (queue: Awaited<ReturnType<typeof emailQueue>>) => ({
+      completed: queue.perMinute.reduce((n, m) => n + m.completed, 0),
+      failed: queue.perMinute.reduce((n, m) => n + m.failed, 0),
+    });
+    // The worker flushes its counts of finished jobs once per METRICS_FLUSH_MS: wait for them,
+    // then check that a flush later they are still exactly that (the retrying job's failed
+    // attempt is not a death, and nothing is counted twice).
+    await pollUntil(emailQueue, (queue) => sums(queue).completed >= 2 && sums(queue).failed >= 1, 10_000);
+    await sleep(1_500);
+    const email = await emailQueue();
     // Two completed: the traced mail and ok@.
     expect(email.counts).toEqual({ waiting: 0, scheduled: 1, active: 0, retrying: 1, completed: 2, dead: 1 });
     expect(email.paused).toBe(false);
     expect(email.perMinute).toHaveLength(60);
-    expect(email.perMinute.reduce((n, m) => n + m.completed, 0)).toBe(2);
-    expect(email.perMinute.reduce((n, m) => n + m.failed, 0)).toBe(1);
+    expect(sums(email)).toEqual({ completed: 2, failed: 1 });
     const last = Date.parse(email.perMinute.at(-1)!.start);
     expect(last).toBeLessThanOrEqual(Date.now());
     expect(Date.now() - last).toBeLessThan(2 * 60_000);

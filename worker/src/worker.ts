@@ -2,15 +2,16 @@
  * One worker process: a BullMQ Worker per job domain with deliberate lock and stall settings,
  * and a bounded drain on shutdown (BullMQ's `close()` has no deadline of its own).
  */
-import { createIORedisClient, MetricsTime, Worker } from "bullmq";
+import { createIORedisClient, Worker } from "bullmq";
 import { Redis, Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { bullPrefix, effectTtlMs, type Config, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
-import { createLogger } from "@taskgate/shared/runtime";
+import { createCounterBuffer, createLogger } from "@taskgate/shared/runtime";
 import { createEffectGuard, type AfterEffectHook, type EffectGuard } from "./guard/index.js";
 import { createEmailProcessor } from "./email/processor.js";
 import { createOutboxTransport, createSmtpTransport, type MailTransport } from "./email/transport.js";
 import { createJobMetrics, watchJobs } from "./metrics/jobMetrics.js";
+import { countJobOutcomes } from "./metrics/jobOutcomeCounts.js";
 import { startMetricsServer, type MetricsServer } from "./metrics/server.js";
 
 /** A running worker process. */
@@ -59,6 +60,9 @@ export function connectWorkerRedis(config: Config): Redis | Cluster {
   return new Redis(config.redisUrl, options);
 }
 
+/** How long shutdown waits for the last job-outcome counts to reach Redis, in ms. */
+const FINAL_FLUSH_MS = 1_000;
+
 export async function startWorker(config: Config, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger(config, "worker");
   const transport = options.transport ?? (config.smtpUrl ? createSmtpTransport({ url: config.smtpUrl, socketTimeoutMs: config.jobTimeoutMs }) : createOutboxTransport(config.outboxDir));
@@ -88,8 +92,8 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: config.workerMaxStalledCount,
     autorun: true,
-    // BullMQ counts completed/failed per minute in Redis (read by the API's monitoring.queues).
-    metrics: { maxDataPoints: MetricsTime.ONE_HOUR },
+    // No BullMQ `metrics` option: this process counts its finished jobs itself (below), in
+    // memory, for the API's monitoring.queues.
   });
   // Redis runs one connection's commands in the order they arrive. So a done mark sent on the
   // connection BullMQ completes jobs on, before the processor returns, is applied before that
@@ -109,6 +113,14 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       .catch(() => undefined);
   }
   watchJobs(worker, jobMetrics);
+  const outcomeCounts = createCounterBuffer({
+    redis: connection,
+    keyPrefix: config.keyPrefix,
+    retention: { minute: config.metricsMinuteRetentionMs, hour: config.metricsHourRetentionMs },
+    flushMs: config.metricsFlushMs,
+    logger,
+  });
+  countJobOutcomes(worker, outcomeCounts);
   worker.on("error", (error) => logger.warn({ err: error }, "worker error"));
   worker.on("failed", (job, error) => {
     // finishedOn is set once the job left for good: out of attempts or a permanent failure.
@@ -131,6 +143,9 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
       ]);
       clearTimeout(timer);
       await metricsServer?.close();
+      // The counts of the jobs that just finished; bounded, since this connection queues
+      // commands while Redis is away rather than failing them.
+      await Promise.race([outcomeCounts.close(), new Promise((resolve) => setTimeout(resolve, FINAL_FLUSH_MS).unref())]);
       if (!finished) {
         // Force-close: active jobs keep their lock until it expires, then another worker's
         // stalled-job check moves them back to waiting. Nothing is lost.

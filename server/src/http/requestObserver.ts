@@ -6,7 +6,8 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
-import { requestCounterFields, type ApiMetrics, type CounterBuffer } from "../observability/index.js";
+import type { CounterBuffer } from "@taskgate/shared/runtime";
+import { requestCounterFields, type ApiMetrics } from "../observability/index.js";
 import type { ServerDeps } from "../serverDeps.js";
 import { requestIdOf } from "./requestId.js";
 import { createRouteResolver, type RouteResolverOptions } from "./routeOf.js";

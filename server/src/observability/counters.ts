@@ -1,7 +1,7 @@
 /**
  * The request counters' fields: every finished request adds 1 to `total`, `route:<route>` and
  * `status:<code>` (the exact status: operators tell a 429 from a 404) of its minute and hour
- * buckets (`redis/timeBuckets.ts`), shared by every API process.
+ * buckets (`@taskgate/shared/runtime`'s timeBuckets), shared by every API process.
  */
 
 /** One finished request. */

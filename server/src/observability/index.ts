@@ -5,8 +5,7 @@
  */
 export { createApiMetrics, type ApiMetrics, type ApiMetricsDeps, type IdempotencyOutcome } from "./prometheus.js";
 export { requestCounterFields, statusClass, type RequestSample } from "./counters.js";
-export { createCounterBuffer, type CounterBuffer } from "./counterBuffer.js";
 export { bucketStarts, fieldsUnder, readBlockedMetrics, readBuckets, readRequestMetrics, type RawBucket, type SeriesRange } from "./readSeries.js";
-export { minuteCounts, queueJobCounts, queueOverview, queuesOverview, MAX_DELAYED_EXAMINED, QUEUE_MINUTES } from "./queues.js";
+export { queueJobCounts, queueOverview, queuesOverview, MAX_DELAYED_EXAMINED, QUEUE_MINUTES } from "./queues.js";
 export { readBlockedPage } from "./blocked.js";
 export { countRetryingScript, type CountRetryingCommands } from "./scripts.js";

@@ -5,8 +5,7 @@
 import { MAX_METRIC_BUCKETS, METRIC_BUCKET_MS, redisKeys, type BlockedMetrics, type MetricBucket, type RequestMetrics } from "@taskgate/shared";
 import { ValidationError } from "../errors/appErrors.js";
 import type { RedisClient } from "../redis/connect.js";
-import { bucketStart } from "../redis/timeBuckets.js";
-import { runBatch } from "../redis/batch.js";
+import { bucketStart, runBatch } from "@taskgate/shared/runtime";
 
 /** A range of buckets; times in ms since the epoch. */
 export interface SeriesRange {

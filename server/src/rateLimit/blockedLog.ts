@@ -3,8 +3,7 @@
  * plus per-minute and per-hour counters of denials by rule and by route.
  */
 import type { Cluster, Redis } from "ioredis";
-import { runBatch, type RedisCommand } from "../redis/batch.js";
-import { bucketCounterCommands, type BucketRetention } from "../redis/timeBuckets.js";
+import { bucketCounterCommands, runBatch, type BucketRetention, type RedisCommand } from "@taskgate/shared/runtime";
 import { CONFIG_DEFAULTS, redisKeys, type Config } from "@taskgate/shared";
 
 /** One denied request, as written to the log. */

@@ -4,9 +4,10 @@
  */
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Config } from "@taskgate/shared";
+import type { RedisClient } from "@taskgate/shared/runtime";
 
-/** A single Redis or a Redis Cluster client. */
-export type RedisClient = Redis | Cluster;
+/** A single Redis or a Redis Cluster client (defined with the shared Redis helpers). */
+export type { RedisClient };
 
 /** Opens a request-path connection per the config (cluster when REDIS_CLUSTER_NODES is set). */
 export function connectRedis(config: Config, name: string): RedisClient {

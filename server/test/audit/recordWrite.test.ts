@@ -3,6 +3,7 @@
  * refuses it (here a key of the wrong type, a real Redis error), logged and not thrown, so the
  * request that made the write still answers its result.
  */
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAuditLog } from "../../src/audit/auditLog.js";
 import { recordWrite } from "../../src/audit/recordWrite.js";
@@ -13,9 +14,11 @@ const redis = connectTestRedis();
 afterAll(() => redis.quit());
 const prefix = prefixPerTest(redis);
 
+/** A real pino logger whose lines are kept, parsed. */
 function collectingLogger() {
-  const errors: { fields: Record<string, unknown>; message: string }[] = [];
-  return { errors, error: (fields: Record<string, unknown>, message: string) => void errors.push({ fields, message }) };
+  const errors: Record<string, unknown>[] = [];
+  const logger = pino({ level: "error" }, { write: (line: string) => void errors.push(JSON.parse(line) as Record<string, unknown>) });
+  return Object.assign(logger, { errors });
 }
 
 const entry = { actor: "admin", action: "deadJobs.delete", target: "email/42", details: { queue: "email", jobId: "42" } };
@@ -36,7 +39,7 @@ describe("recordWrite", () => {
     const logger = collectingLogger();
     await expect(recordWrite({ audit, logger }, entry)).resolves.toBeUndefined();
     expect(logger.errors).toHaveLength(1);
-    expect(logger.errors[0]).toMatchObject({ fields: { action: "deadJobs.delete", target: "email/42" }, message: "could not write the audit entry of an admin write" });
-    expect(String((logger.errors[0]!.fields.err as Error).message)).toMatch(/WRONGTYPE/);
+    expect(logger.errors[0]).toMatchObject({ action: "deadJobs.delete", target: "email/42", msg: "could not write the audit entry of an admin write" });
+    expect((logger.errors[0]!.err as { message: string }).message).toMatch(/WRONGTYPE/);
   });
 });

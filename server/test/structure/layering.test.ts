@@ -27,7 +27,7 @@ const FILES: Record<string, string> = {
   [`redis/${FIXTURE}/reachesFeature.ts`]: `import { requestCost } from "../../rateLimit/index.js";\nexport const cost = (): unknown => requestCost;\n`,
   // Pointing down only: allowed.
   [`rateLimit/${FIXTURE}/pointsDown.ts`]:
-    `import { runBatch } from "../../redis/batch.js";\nimport { NotFoundError } from "../../errors/appErrors.js";\nexport const down = (): unknown => [runBatch, NotFoundError];\n`,
+    `import { connectRedis } from "../../redis/connect.js";\nimport { NotFoundError } from "../../errors/appErrors.js";\nexport const down = (): unknown => [connectRedis, NotFoundError];\n`,
 };
 
 /** import-x findings per fixture file (by its name), as `rule: message`. */

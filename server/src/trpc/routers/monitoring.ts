@@ -52,7 +52,7 @@ export function monitoringRouter(deps: ServerDeps, p: Procedures) {
           output: { name: "QueuesOverview", schema: queuesOverviewSchema },
         },
       })
-      .query(() => queuesOverview(redis, queues)),
+      .query(() => queuesOverview(redis, keyPrefix, queues)),
     /** `GET /metrics/requests` (admin): request counters in time buckets. */
     requestMetrics: p.admin
       .meta({

@@ -1,14 +1,15 @@
 /**
- * Sums request counts in memory and writes them to the shared Redis time buckets once per
+ * Sums counts in memory and writes them to the shared Redis time buckets once per
  * METRICS_FLUSH_MS, in one pipelined call: the Redis cost of counting stays constant however
- * many requests a process serves. Counts reach Redis at most one flush late (and are flushed
+ * many requests (API) or jobs (worker) a process handles, as Sidekiq's processed/failed
+ * counters are flushed with its heartbeat. Counts reach Redis at most one flush late (and are flushed
  * on shutdown); a failed flush is logged and its counts are dropped, never retried forever.
  */
 import type { Logger } from "pino";
-import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys } from "@taskgate/shared";
-import { runBatch, type RedisCommand } from "../redis/batch.js";
-import type { RedisClient } from "../redis/connect.js";
-import { bucketStart, type BucketRetention } from "../redis/timeBuckets.js";
+import { redisKeys } from "../keys.js";
+import { METRIC_BUCKET_MS, METRIC_BUCKETS } from "../schemas/monitoring.js";
+import { runBatch, type RedisClient, type RedisCommand } from "./redisBatch.js";
+import { bucketStart, type BucketRetention } from "./timeBuckets.js";
 
 export interface CounterBufferOptions {
   redis: RedisClient;
@@ -48,7 +49,7 @@ export function createCounterBuffer(options: CounterBufferOptions): CounterBuffe
     try {
       await runBatch(options.redis, commands);
     } catch (error) {
-      options.logger.debug({ err: error, keys: batch.size }, "could not write request counters to Redis");
+      options.logger.debug({ err: error, keys: batch.size }, "could not write counters to Redis");
     }
   };
 

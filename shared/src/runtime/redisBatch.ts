@@ -2,7 +2,10 @@
  * Sends a batch of independent Redis commands in one round trip: a pipeline on a single
  * Redis; on a Cluster, where a pipeline must stay in one slot, side by side without waiting.
  */
-import type { RedisClient } from "../redis/connect.js";
+import type { Cluster, Redis } from "ioredis";
+
+/** A single Redis or a Redis Cluster client. */
+export type RedisClient = Redis | Cluster;
 
 /** One command: its name and arguments. */
 export type RedisCommand = [name: string, ...args: (string | number)[]];

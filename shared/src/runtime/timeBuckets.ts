@@ -1,10 +1,12 @@
 /**
  * Time-bucketed counters in Redis: one hash per minute and per hour of a series
  * (`redisKeys(prefix).counterBucket(series, bucket, startMs)`), each expiring on its own. The
- * request counters (observability) and the blocked-request counters (rate limiting) share it.
+ * API's request counters, the rate limiter's blocked-request counters and the workers' job
+ * outcome counters share it.
  */
-import { METRIC_BUCKET_MS, METRIC_BUCKETS, redisKeys, type MetricBucket } from "@taskgate/shared";
-import type { RedisCommand } from "./batch.js";
+import { redisKeys } from "../keys.js";
+import { METRIC_BUCKET_MS, METRIC_BUCKETS, type MetricBucket } from "../schemas/monitoring.js";
+import type { RedisCommand } from "./redisBatch.js";
 
 /** How long buckets are kept after they end, in ms (METRICS_MINUTE_RETENTION_MS, METRICS_HOUR_RETENTION_MS). */
 export type BucketRetention = Record<MetricBucket, number>;

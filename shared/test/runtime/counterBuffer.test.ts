@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCounterBuffer } from "../../src/observability/index.js";
+import { createCounterBuffer } from "../../src/runtime/index.js";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
 import { commandsSent, connectTestRedis } from "#test-support/redis.js";
 
