@@ -2,23 +2,19 @@
  * `RunningWorker.close()`: its result says whether the drain finished within SHUTDOWN_TIMEOUT_MS,
  * against a real Redis with a transport whose sends take as long as a test says.
  */
-import { Queue } from "bullmq";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { bullPrefix, parseConfig, type EmailJobData } from "@taskgate/shared";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "@taskgate/shared";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
-import { testConnection, testRedisEnv } from "#test-support/redis.js";
+import { testRedisEnv } from "#test-support/redis.js";
 import { sleep } from "#test-support/time.js";
 import type { MailTransport } from "../src/email/transport.js";
 import { startWorker, type RunningWorker } from "../src/worker.js";
+import { cleanupAfterEach, openEmailQueue } from "./workerTestKit.js";
 
 // Declared first, so its keys are deleted after the clean-up below stopped the worker.
 const testPrefix = prefixPerTest();
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 /** A transport whose every send takes `sendMs`. */
 function slowTransport(sendMs: number): MailTransport {
@@ -34,12 +30,7 @@ function slowTransport(sendMs: number): MailTransport {
 /** A worker on the test's prefix with one job already running when this resolves. */
 async function workerWithOneActiveJob(sendMs: number, shutdownTimeoutMs: number): Promise<RunningWorker> {
   const prefix = testPrefix();
-  const connection = testConnection();
-  const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(prefix) });
-  cleanup.push(async () => {
-    await queue.close();
-    await connection.quit();
-  });
+  const queue = openEmailQueue(prefix, cleanup);
   let started!: () => void;
   const jobStarted = new Promise<void>((resolve) => (started = resolve));
   const config = parseConfig({ ...testRedisEnv(), KEY_PREFIX: prefix, LOG_LEVEL: "silent", SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });

@@ -8,21 +8,18 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bullPrefix, parseConfig, redisKeys, type EmailJobData } from "@taskgate/shared";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
-import { connectTestRedis, TEST_REDIS_CLUSTER_NODES, testConnection, testRedisEnv } from "#test-support/redis.js";
+import { connectTestRedis, TEST_REDIS_CLUSTER_NODES, testRedisEnv } from "#test-support/redis.js";
 import { pollUntil } from "#test-support/time.js";
 import type { MailTransport } from "../src/email/transport.js";
 import { startWorker, type RunningWorker } from "../src/worker.js";
+import { cleanupAfterEach, openEmailQueue } from "./workerTestKit.js";
 
 // Declared first, so its keys are deleted after the clean-up below stopped the worker.
 const testPrefix = prefixPerTest();
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 const job = (i: number): { name: string; data: EmailJobData; opts: { jobId: string } } => ({
   name: "send",
@@ -45,12 +42,7 @@ function countingTransport(beforeAccept: (mail: { messageId: string }) => Promis
 }
 
 async function startOn(prefix: string, transport: MailTransport, env: Record<string, string> = {}, logLines: Array<Record<string, unknown>> = []): Promise<{ running: RunningWorker; queue: Queue<EmailJobData> }> {
-  const connection = testConnection();
-  const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(prefix) });
-  cleanup.push(async () => {
-    await queue.close();
-    await connection.quit();
-  });
+  const queue = openEmailQueue(prefix, cleanup);
   const config = parseConfig({ ...testRedisEnv(), KEY_PREFIX: prefix, LOG_LEVEL: "info", HOST: "127.0.0.1", ...env });
   const logger = pino({ level: "info" }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
   const running = await startWorker(config, { logger, transport });

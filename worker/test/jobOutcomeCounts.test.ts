@@ -4,23 +4,19 @@
  * will run again is not counted; what is summed in memory reaches Redis on a graceful close even
  * when the flush period has not come round. Real Redis, real BullMQ, in-process workers.
  */
-import { Queue } from "bullmq";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
-import { bullPrefix, METRIC_BUCKETS, parseConfig, redisKeys, type EmailJobData } from "@taskgate/shared";
+import { describe, expect, it } from "vitest";
+import { METRIC_BUCKETS, parseConfig, redisKeys, type EmailJobData } from "@taskgate/shared";
 import { bucketStart, JOB_OUTCOME_FIELD, jobOutcomeSeries } from "@taskgate/shared/runtime";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
-import { connectTestRedis, testConnection, testRedisEnv } from "#test-support/redis.js";
+import { connectTestRedis, testRedisEnv } from "#test-support/redis.js";
 import { pollUntil } from "#test-support/time.js";
 import type { MailTransport } from "../src/email/transport.js";
 import { startWorker, type RunningWorker } from "../src/worker.js";
+import { cleanupAfterEach, openEmailQueue } from "./workerTestKit.js";
 
 const testPrefix = prefixPerTest();
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 /**
  * Accepts every mail except to `bounce@…` (a 550: permanent, the job dies at once) and, once
@@ -54,12 +50,7 @@ const mail = (to: string, i: number) => ({ name: "send", data: { email: { to, su
 describe("job outcome counts", () => {
   it("sum two workers' completed and dead jobs in the shared buckets, without the retried attempt, flushed on close", async () => {
     const prefix = testPrefix();
-    const connection = testConnection();
-    const queue = new Queue<EmailJobData>("email", { connection, prefix: bullPrefix(prefix) });
-    cleanup.push(async () => {
-      await queue.close();
-      await connection.quit();
-    });
+    const queue = openEmailQueue(prefix, cleanup);
     const seen = { flakyFailed: false };
     const workers = [await startOn(prefix, seen), await startOn(prefix, seen)];
 
