@@ -83,7 +83,8 @@ describe("Redis outage", () => {
     const queue = new Queue("email", { connection: { url: redis.url }, prefix: bullPrefix("outage") });
     cleanup.push(() => queue.close());
     const unfinished = async () => (await Promise.all(accepted.map(async (id) => ({ id, state: await queue.getJobState(id) })))).filter((job) => job.state !== "completed");
-    await pollUntil(unfinished, (jobs) => jobs.length === 0, 20_000, 250).catch(async () => {
+    // Within 10 s: a worker left waiting BullMQ's default 15 s after a connection error would miss it.
+    await pollUntil(unfinished, (jobs) => jobs.length === 0, 10_000, 250).catch(async () => {
       // Which jobs, and what the worker said, so a failure here can be read.
       throw new Error(`accepted jobs not completed: ${JSON.stringify(await unfinished())}\nworker output (end):\n${worker.output().slice(-2000)}`);
     });

@@ -60,6 +60,15 @@ export function connectWorkerRedis(config: Config): Redis | Cluster {
   return new Redis(config.redisUrl, options);
 }
 
+/**
+ * How long BullMQ waits before it tries again to fetch or to complete a job after a connection
+ * error, in ms. BullMQ's default is 15 s, counted from the error, so a worker could sit idle for
+ * up to 15 s after Redis came back (and a finished job wait as long for its completion). Commands
+ * queue while Redis is away rather than fail, so these errors come only as a connection drops,
+ * and one retry a second costs nothing.
+ */
+const RETRY_AFTER_CONNECTION_ERROR_MS = 1_000;
+
 /** How long shutdown waits for the last job-outcome counts to reach Redis, in ms. */
 const FINAL_FLUSH_MS = 1_000;
 
@@ -92,6 +101,7 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     stalledInterval: config.workerStalledIntervalMs,
     maxStalledCount: config.workerMaxStalledCount,
     autorun: true,
+    runRetryDelay: RETRY_AFTER_CONNECTION_ERROR_MS,
     // No BullMQ `metrics` option: this process counts its finished jobs itself (below), in
     // memory, for the API's monitoring.queues.
   });
