@@ -2,8 +2,9 @@
  * Sums counts in memory and writes them to the shared Redis time buckets once per
  * METRICS_FLUSH_MS, in one pipelined call: the Redis cost of counting stays constant however
  * many requests (API) or jobs (worker) a process handles, as Sidekiq's processed/failed
- * counters are flushed with its heartbeat. Counts reach Redis at most one flush late (and are flushed
- * on shutdown); a failed flush is logged and its counts are dropped, never retried forever.
+ * counters are flushed with its heartbeat. Counts reach Redis at most one flush late (and are
+ * flushed on shutdown); a failed flush is logged and its counts are dropped, never retried
+ * forever.
  */
 import type { Logger } from "pino";
 import { redisKeys } from "../keys.js";
