@@ -1,5 +1,6 @@
 import { Queue } from "bullmq";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { bullPrefix } from "@taskgate/shared";
 import { startMailQueue } from "#test-support/mailQueue.js";
 import { testRedisEnv } from "#test-support/redis.js";
@@ -8,11 +9,7 @@ import { startTestSmtp, type TestSmtpOptions } from "#test-support/smtp.js";
 import { startPrivateRedis } from "#test-support/privateRedis.js";
 import { pollUntil, sleep } from "#test-support/time.js";
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 /** One email job, `crash-1`, on a fresh prefix with its own SMTP server, and the env of a worker for it. */
 async function oneJob(smtpOptions: TestSmtpOptions = {}) {

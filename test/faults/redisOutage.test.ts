@@ -1,15 +1,12 @@
 import { Queue } from "bullmq";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { bullPrefix } from "@taskgate/shared";
 import { spawnApi, spawnWorker, type RunningProcess } from "#test-support/processes.js";
 import { startPrivateRedis, type PrivateRedis } from "#test-support/privateRedis.js";
 import { pollUntil, sleep } from "#test-support/time.js";
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 
 interface Outcome {

@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { startMailQueue } from "#test-support/mailQueue.js";
 import { testRedisEnv } from "#test-support/redis.js";
 import { spawnEntry, spawnWorker, type RunningProcess } from "#test-support/processes.js";
 import { pollUntil, sleep } from "#test-support/time.js";
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 
 describe("execution guard under worker crashes", () => {

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { startMailQueue } from "#test-support/mailQueue.js";
 import { testRedisEnv } from "#test-support/redis.js";
 import { spawnWorker, type RunningProcess } from "#test-support/processes.js";
 import type { TestSmtpServer } from "#test-support/smtp.js";
 import { pollUntil, sleep } from "#test-support/time.js";
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 async function setup(sendDelayMs: () => number) {
   const { prefix, smtp, queue, close } = await startMailQueue({ onMessage: () => sleep(sendDelayMs()).then(() => undefined) });

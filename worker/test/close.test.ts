@@ -5,12 +5,13 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "@taskgate/shared";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
 import { testRedisEnv } from "#test-support/redis.js";
 import { sleep } from "#test-support/time.js";
 import type { MailTransport } from "../src/email/transport.js";
 import { startWorker, type RunningWorker } from "../src/worker.js";
-import { cleanupAfterEach, openEmailQueue } from "./workerTestKit.js";
+import { openEmailQueue } from "./workerTestKit.js";
 
 // Declared first, so its keys are deleted after the clean-up below stopped the worker.
 const testPrefix = prefixPerTest();

@@ -5,18 +5,15 @@
  * sends the mail again only if Redis never got the done mark (the documented window, with the
  * same Message-ID). Single Redis only: on a Cluster the done mark is awaited as before.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { bullPrefix, redisKeys } from "@taskgate/shared";
 import { startMailQueue } from "#test-support/mailQueue.js";
 import { spawnEntry, spawnWorker } from "#test-support/processes.js";
 import { connectTestRedis, TEST_REDIS_CLUSTER_NODES, testRedisEnv } from "#test-support/redis.js";
 import { pollUntil, sleep } from "#test-support/time.js";
 
-let cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined);
-  cleanup = [];
-});
+const cleanup = cleanupAfterEach();
 
 const JOB_ID = "killed-1";
 

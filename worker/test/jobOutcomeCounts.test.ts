@@ -8,12 +8,13 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { METRIC_BUCKETS, parseConfig, redisKeys, type EmailJobData } from "@taskgate/shared";
 import { bucketStart, JOB_OUTCOME_FIELD, jobOutcomeSeries } from "@taskgate/shared/runtime";
+import { cleanupAfterEach } from "#test-support/cleanup.js";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
 import { connectTestRedis, testRedisEnv } from "#test-support/redis.js";
 import { pollUntil } from "#test-support/time.js";
 import type { MailTransport } from "../src/email/transport.js";
 import { startWorker, type RunningWorker } from "../src/worker.js";
-import { cleanupAfterEach, openEmailQueue } from "./workerTestKit.js";
+import { openEmailQueue } from "./workerTestKit.js";
 
 const testPrefix = prefixPerTest();
 const cleanup = cleanupAfterEach();
