@@ -5,14 +5,13 @@
  */
 import type { Queue } from "bullmq";
 import { JOB_OUTCOME_FIELD, jobOutcomeSeries } from "@taskgate/shared/runtime";
-import type { QueueJobCounts, QueueOverview, QueuesOverview } from "@taskgate/shared";
+import { METRIC_BUCKET_MS, type QueueJobCounts, type QueueOverview, type QueuesOverview } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import type { Queues } from "../jobs/queues.js";
 import type { RedisClient } from "../redis/connect.js";
 import { readBuckets } from "./readSeries.js";
 import { countRetryingScript, type CountRetryingCommands } from "./scripts.js";
 
-const MINUTE_MS = 60_000;
 /** Minutes in `perMinute`. */
 export const QUEUE_MINUTES = 60;
 /** Most delayed jobs examined to tell retrying from scheduled. */
@@ -42,7 +41,7 @@ export async function queueOverview(redis: RedisClient, keyPrefix: string, queue
   const [counts, paused, minutes] = await Promise.all([
     queueJobCounts(redis, queue),
     queue.isPaused(),
-    readBuckets(redis, keyPrefix, jobOutcomeSeries(queue.name), { bucket: "minute", from: now - (QUEUE_MINUTES - 1) * MINUTE_MS, to: now }, now),
+    readBuckets(redis, keyPrefix, jobOutcomeSeries(queue.name), { bucket: "minute", from: now - (QUEUE_MINUTES - 1) * METRIC_BUCKET_MS.minute, to: now }, now),
   ]);
   return {
     name: queue.name,

@@ -8,9 +8,8 @@
  */
 import type { Logger } from "pino";
 import { redisKeys } from "../keys.js";
-import { METRIC_BUCKET_MS, METRIC_BUCKETS } from "../schemas/monitoring.js";
 import { runBatch, type RedisClient, type RedisCommand } from "./redisBatch.js";
-import { bucketStart, type BucketRetention } from "./timeBuckets.js";
+import { counterBucketsHolding, type BucketRetention } from "./timeBuckets.js";
 
 export interface CounterBufferOptions {
   redis: RedisClient;
@@ -59,15 +58,12 @@ export function createCounterBuffer(options: CounterBufferOptions): CounterBuffe
 
   return {
     add(series, atMs, fields) {
-      for (const bucket of METRIC_BUCKETS) {
-        const start = bucketStart(atMs, bucket);
-        const key = keys.counterBucket(series, bucket, start);
+      for (const { key, expiresAt } of counterBucketsHolding(keys, series, atMs, options.retention)) {
         let counts = pending.get(key);
         if (!counts) {
           counts = new Map();
           pending.set(key, counts);
-          // Counted from the bucket's end, so every writer sets the same deadline.
-          deadlines.set(key, start + METRIC_BUCKET_MS[bucket] + options.retention[bucket]);
+          deadlines.set(key, expiresAt);
         }
         for (const field of fields) counts.set(field, (counts.get(field) ?? 0) + 1);
       }
