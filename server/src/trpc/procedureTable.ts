@@ -7,6 +7,7 @@
  */
 import type { AnyRouter } from "@trpc/server";
 import type { RequestContext } from "../requestContext.js";
+import { runnerFor } from "./procedureRunner.js";
 
 export type ProcedureType = "query" | "mutation" | "subscription";
 
@@ -29,7 +30,7 @@ type RawProcedure = ((options: {
   type: ProcedureType;
   signal: AbortSignal | undefined;
   batchIndex: number;
-}) => Promise<unknown>) & { _def: { type: ProcedureType } };
+}) => Promise<unknown>) & { _def: { type: ProcedureType; middlewares?: unknown; meta?: unknown; caller?: unknown } };
 
 /**
  * Every procedure of a router by path (`jobs.email.create`). Routers built with
@@ -39,8 +40,11 @@ export function procedureTable(router: AnyRouter): ReadonlyMap<string, CallableP
   const table = new Map<string, CallableProcedure>();
   for (const [path, value] of Object.entries(router._def.procedures as Record<string, RawProcedure>)) {
     const type = value._def.type;
+    // tRPC's chain, run without its per-level helper copies (procedureRunner.ts); tRPC's own
+    // procedure function where the runner does not know the procedure's shape.
+    const run = runnerFor(value._def) ?? value;
     // `signal`: no procedure here watches for the client going away (a job, once accepted, is kept).
-    table.set(path, { path, type, call: (ctx, getRawInput, batchIndex = 0) => value({ ctx, getRawInput, path, type, signal: undefined, batchIndex }) });
+    table.set(path, { path, type, call: (ctx, getRawInput, batchIndex = 0) => run({ ctx, getRawInput, path, type, signal: undefined, batchIndex }) });
   }
   return table;
 }
