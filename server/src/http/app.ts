@@ -9,9 +9,10 @@ import { DASHBOARD_PATH, mountDashboard } from "../dashboard/mountDashboard.js";
 import type { ServerDeps } from "../serverDeps.js";
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
 import { toAppError } from "../errors/problem.js";
-import { mountOpenApi } from "../openapi/index.js";
+import { mountOpenApi, OPENAPI_PATHS } from "../openapi/index.js";
 import { aliasMethodLookup, MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
 import { procedureRoutes } from "../rest/routes.js";
+import { createStaticAliasTable } from "../rest/staticAliasTable.js";
 import type { AppRouter } from "../trpc/appRouter.js";
 import type { RequestContext } from "../requestContext.js";
 import { buildRequestContext } from "./buildRequestContext.js";
@@ -45,6 +46,11 @@ function retryAfterOf(errors: readonly TRPCError[]): Record<string, string> {
   return waits.length > 0 ? { "Retry-After": String(Math.max(...waits)) } : {};
 }
 
+/** Paths served ahead of the REST aliases (besides the OpenAPI and dashboard mounts). */
+const LIVENESS_PATH = "/health/live";
+const METRICS_PATH = "/metrics";
+const TRPC_PATH = "/trpc";
+
 export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -58,14 +64,21 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOp
     if (deps.lifecycle.draining) res.setHeader("Connection", "close");
     next();
   });
+  // The aliases without `:params` straight from a table, not at the end of the router walk;
+  // filled by mountRestAliases below, which refuses an alias on a path a layer in between serves.
+  const staticAliases = createStaticAliasTable({
+    routes: [LIVENESS_PATH, METRICS_PATH, OPENAPI_PATHS.document, OPENAPI_PATHS.page],
+    mounts: [TRPC_PATH, DASHBOARD_PATH],
+  });
+  app.use(staticAliases.dispatch);
 
-  app.get("/health/live", (_req, res) => {
+  app.get(LIVENESS_PATH, (_req, res) => {
     res.json({ status: "ok" });
   });
 
-  app.get("/metrics", createMetricsEndpoint(deps));
+  app.get(METRICS_PATH, createMetricsEndpoint(deps));
 
-  app.use("/trpc", trpcTransportGuard({ logger: deps.logger }));
+  app.use(TRPC_PATH, trpcTransportGuard({ logger: deps.logger }));
   // The same hooks for both: the fast path serves the common calls, tRPC's adapter the rest.
   const createContext = (req: Request, res: Response) => buildRequestContext(req, res, deps.keyLookup);
   const onError = (error: TRPCError, path: string | undefined, ctx: RequestContext | undefined) => {
@@ -73,9 +86,9 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOp
   };
   // Refused with 400 before any call runs: each call is a rate-limit check and Redis work.
   const maxBatchSize = deps.config.trpcMaxBatch;
-  if (options.trpcFastPath !== false) app.use("/trpc", createTrpcFastPath({ router: appRouter, maxBodyBytes: MAX_BODY_BYTES, maxBatchSize, createContext, onError, errorHeaders: retryAfterOf }));
+  if (options.trpcFastPath !== false) app.use(TRPC_PATH, createTrpcFastPath({ router: appRouter, maxBodyBytes: MAX_BODY_BYTES, maxBatchSize, createContext, onError, errorHeaders: retryAfterOf }));
   app.use(
-    "/trpc",
+    TRPC_PATH,
     createExpressMiddleware({
       router: appRouter,
       maxBodySize: MAX_BODY_BYTES,
@@ -92,7 +105,7 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOp
   // The admin dashboard's static files; its data comes from the admin procedures like any client's.
   if (deps.config.dashboardEnabled) mountDashboard(app, deps.logger, options.dashboardBuildDir);
 
-  const aliasMethodsOf = aliasMethodLookup(mountRestAliases(app, appRouter, deps.keyLookup, deps.logger));
+  const aliasMethodsOf = aliasMethodLookup(mountRestAliases(app, appRouter, deps.keyLookup, deps.logger, staticAliases));
 
   app.use((req: Request, res: Response) => {
     const allowed = aliasMethodsOf(req.path);

@@ -12,6 +12,7 @@ import { sendProblem } from "../http/sendProblem.js";
 import { hasBody, isJsonBody } from "../http/transportGuards.js";
 import { UnsupportedMediaTypeError } from "../errors/appErrors.js";
 import { restAliasesOf, type RestAlias } from "./routes.js";
+import type { DispatchableRoute, StaticAliasTable } from "./staticAliasTable.js";
 
 /** Largest JSON body, in bytes (100 kB; README "Try it", docs/OPERATIONS.md "Security"). */
 export const MAX_BODY_BYTES = 100_000;
@@ -42,8 +43,12 @@ export function aliasMethodLookup(aliases: readonly RestAlias[]): (path: string)
   return (path) => [...new Set(matchers.filter((matcher) => matcher.matches.test(path)).map((matcher) => matcher.method))];
 }
 
-/** Mounts every alias of the router; answers the aliases, for the 405 lookup. */
-export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger): RestAlias[] {
+/**
+ * Mounts every alias of the router, each as its own Express route; those without `:params` also
+ * go into `staticTable` (served from there ahead of the router walk). Answers the aliases, for
+ * the 405 lookup.
+ */
+export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger, staticTable: StaticAliasTable): RestAlias[] {
   const procedures = procedureTable(appRouter);
   const json = express.json({ limit: MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
   const aliases = restAliasesOf(appRouter);
@@ -65,8 +70,11 @@ export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: 
       }
     };
     const method = route.method.toLowerCase() as "get" | "post" | "put" | "delete";
-    if (route.input === "body") app[method](route.path, json, handler);
-    else app[method](route.path, handler);
+    const expressRoute = app.route(route.path);
+    if (route.input === "body") expressRoute[method](json, handler);
+    else expressRoute[method](handler);
+    // Express's Route has `dispatch` at run time; its published types leave it out.
+    staticTable.addStaticAlias(route.method, expressRoute as unknown as DispatchableRoute);
   }
   return aliases;
 }
