@@ -3,8 +3,9 @@
  * presented key in constant time per key, so the comparison's timing does not tell an attacker
  * how much of a key was right. (Hashing only; no I/O.)
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { ApiKeyEntry } from "./config.js";
+import { sha256Bytes } from "./sha256.js";
 
 /** Who is calling, from their API key. */
 export interface Caller {
@@ -18,7 +19,7 @@ export interface Caller {
 /** Looks up keys; `undefined` result = unknown key. */
 export type KeyLookup = (presented: string) => Caller | undefined;
 
-const digest = (value: string) => createHash("sha256").update(value).digest();
+const digest = sha256Bytes;
 
 /** Builds a lookup over the configured keys. */
 export function createKeyLookup(entries: readonly ApiKeyEntry[]): KeyLookup {

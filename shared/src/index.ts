@@ -14,3 +14,4 @@ export * from "./schemas/deadJobs.js";
 export * from "./schemas/monitoring.js";
 export * from "./schemas/policy.js";
 export * from "./apiKeys.js";
+export * from "./sha256.js";

@@ -54,6 +54,10 @@ const TRPC_PATH = "/trpc";
 export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // Every answer is `Cache-Control: no-store` (securityHeaders), so an ETag (a SHA-1 of each
+  // JSON body, Express's default) buys a client nothing and costs every request. The dashboard's
+  // static files keep theirs (express.static sets its own).
+  app.disable("etag");
   app.set("trust proxy", deps.config.trustProxy);
   app.use(requestIdMiddleware);
   app.use(securityHeaders);

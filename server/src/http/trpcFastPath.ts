@@ -5,7 +5,7 @@
  * Node's request into a Fetch `Request`, AbortSignal plumbing, and writing the Fetch `Response`
  * back (BENCHMARKS.md, "Profile findings"). The answers are tRPC's own: the same error shape
  * (tRPC's `getErrorShape`, so our `errorFormatter`), status (`getHTTPStatusCode`), transformer
- * (`transformTRPCResponse`) and headers, which `test/e2e/trpcConformance.test.ts` checks against
+ * (`transformTRPCResponse`, or for a success the literal it builds) and headers, which `test/e2e/trpcConformance.test.ts` checks against
  * `@trpc/client` and against tRPC's adapter for every procedure.
  *
  * Anything else goes on, untouched, to tRPC's adapter (`next()`), which answers it as before:
@@ -106,29 +106,11 @@ export function createTrpcFastPath(options: TrpcFastPathOptions) {
 
   async function serve(req: Request, res: Response, procedures: CallableProcedure[], batch: boolean, json: unknown): Promise<void> {
     const ctx = options.createContext(req, res);
-    // Deserialised once, on the first call that reads its input, like tRPC's own memoised reader,
-    // and like it a transformer that cannot read the input is the client's mistake (400).
-    let deserialized: Promise<unknown[]> | undefined;
-    const inputs = () =>
-      (deserialized ??= (async () => {
-        const out: unknown[] = [];
-        if (json === undefined) return out;
-        if (!batch) out[0] = config.transformer.input.deserialize(json);
-        else {
-          procedures.forEach((_procedure, index) => {
-            const value = (json as Record<number, unknown>)[index];
-            if (value !== undefined) out[index] = config.transformer.input.deserialize(value);
-          });
-        }
-        return out;
-      })().catch((cause: unknown) => {
-        if (cause instanceof TRPCError) throw cause;
-        throw new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause });
-      }));
+    const input = inputReader(config, procedures, batch, json);
     const results = await Promise.all(
       procedures.map(async (procedure, index): Promise<CallResult> => {
         try {
-          return [undefined, await procedure.call(ctx, async () => (await inputs())[index], index)];
+          return [undefined, await procedure.call(ctx, async () => (await input.read())[index], index)];
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
           options.onError(error, procedure.path, ctx);
@@ -136,7 +118,7 @@ export function createTrpcFastPath(options: TrpcFastPathOptions) {
         }
       }),
     );
-    const read = deserialized === undefined ? [] : await deserialized.catch(() => []);
+    const read = await input.readSoFar();
     const items = results.map(([error, data], index) =>
       error
         ? { error: getErrorShape({ config, ctx, error, input: read[index], path: procedures[index]!.path, type: procedures[index]!.type }) }
@@ -152,22 +134,68 @@ export function createTrpcFastPath(options: TrpcFastPathOptions) {
     res.setHeader("vary", "trpc-accept, accept");
     res.setHeader("content-type", "application/json");
     for (const [name, value] of Object.entries(options.errorHeaders(failed))) res.setHeader(name, value);
-    res.end(JSON.stringify(transformTRPCResponse(config, body)));
+    res.end(JSON.stringify(batch ? items.map((item) => wireItem(config, item)) : wireItem(config, items[0]!)));
   }
 
   return (req: Request, res: Response, next: NextFunction): void => {
     const served = plan(req, table, options);
     if (!served) return next();
-    const { procedures, batch } = served;
-    const go = (text: string | undefined) => {
-      const parsed = parseJson(text, batch);
-      if (parsed === "invalid") return next();
-      serve(req, res, procedures, batch, parsed.value).catch(next);
-    };
-    if (req.method === "GET") return go(served.input);
+    if (req.method === "GET") return serveText(served.input, served, req, res, next, serve);
     readText(req, res, (error?: unknown) => {
       if (error) return next(error);
-      go(req.body as string | undefined);
+      serveText(req.body as string | undefined, served, req, res, next, serve);
     });
   };
+}
+
+type Serve = (req: Request, res: Response, procedures: CallableProcedure[], batch: boolean, json: unknown) => Promise<void>;
+
+/** Parses a request's JSON and serves it, or hands it to tRPC's adapter when it does not parse. */
+function serveText(text: string | undefined, served: Plan, req: Request, res: Response, next: NextFunction, serve: Serve): void {
+  const parsed = parseJson(text, served.batch);
+  if (parsed === "invalid") return next();
+  serve(req, res, served.procedures, served.batch, parsed.value).catch(next);
+}
+
+/** A tRPC router's runtime config, as the fast path reads it. */
+type RouterConfig = AnyRouter["_def"]["_config"];
+
+/**
+ * The request's inputs, deserialised once, on the first call that reads its input, like tRPC's
+ * own memoised reader; and like it, a transformer that cannot read the input is the client's
+ * mistake (400). `readSoFar` gives what was read (nothing if no call asked), for error shapes.
+ * (Built by a module-level function, as the other closures here: a keep-names transform adds a
+ * `defineProperty` per request to every named closure made inside a request's function.)
+ */
+function inputReader(config: RouterConfig, procedures: readonly CallableProcedure[], batch: boolean, json: unknown) {
+  let deserialized: Promise<unknown[]> | undefined;
+  return {
+    read: (): Promise<unknown[]> =>
+      (deserialized ??= (async () => {
+        const out: unknown[] = [];
+        if (json === undefined) return out;
+        if (!batch) out[0] = config.transformer.input.deserialize(json);
+        else {
+          procedures.forEach((_procedure, index) => {
+            const value = (json as Record<number, unknown>)[index];
+            if (value !== undefined) out[index] = config.transformer.input.deserialize(value);
+          });
+        }
+        return out;
+      })().catch((cause: unknown) => {
+        if (cause instanceof TRPCError) throw cause;
+        throw new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause });
+      })),
+    readSoFar: (): Promise<unknown[]> => (deserialized === undefined ? Promise.resolve([]) : deserialized.catch(() => [])),
+  };
+}
+
+/**
+ * One answer item as tRPC sends it: a success is `{ result: { data } }` with the data through
+ * the output transformer, written here as the literal tRPC's `transformTRPCResponse` builds with
+ * its object-spread helper; an error goes through `transformTRPCResponse` itself.
+ */
+function wireItem(config: RouterConfig, item: { result: { data: unknown } } | { error: unknown }): unknown {
+  if ("error" in item) return transformTRPCResponse(config, item as Parameters<typeof transformTRPCResponse>[1]);
+  return { result: { data: config.transformer.output.serialize(item.result.data) } };
 }

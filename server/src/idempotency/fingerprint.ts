@@ -2,7 +2,7 @@
  * Request fingerprints for idempotency: the same validated body always hashes the same, so a
  * retried request is recognised however its JSON was written.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "@taskgate/shared";
 
 /**
  * The canonical JSON of a value: what `JSON.stringify` gives (Dates as ISO strings through
@@ -19,7 +19,7 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 hex (64 characters) of the canonical JSON of a validated request body. */
 export function fingerprint(body: unknown): string {
-  return createHash("sha256").update(canonicalJson(body), "utf8").digest("hex");
+  return sha256Hex(canonicalJson(body));
 }
 
 function serialize(input: unknown, key: string, ancestors: Set<object>): string | undefined {

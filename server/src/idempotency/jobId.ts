@@ -2,7 +2,7 @@
  * The BullMQ job id of an idempotent request, derived from its record so that enqueuing twice
  * for one record (after a crash, a lease takeover or a retry) finds the first job.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "@taskgate/shared";
 
 // Record ids made by the store are 32 lowercase hex characters.
 const RECORD_ID = /^[0-9a-f]{32}$/;
@@ -13,6 +13,6 @@ const RECORD_ID = /^[0-9a-f]{32}$/;
  * shape (not made by the store) is hashed to the same form, so the result is always safe.
  */
 export function jobIdFromRecord(recordId: string): string {
-  const id = RECORD_ID.test(recordId) ? recordId : createHash("sha256").update(recordId, "utf8").digest("hex").slice(0, 32);
+  const id = RECORD_ID.test(recordId) ? recordId : sha256Hex(recordId).slice(0, 32);
   return `idem-${id}`;
 }

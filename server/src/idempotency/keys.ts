@@ -2,8 +2,7 @@
  * The Idempotency-Key header's syntax and the Redis key of one record, built so that any user
  * id, route and client key give a bounded, unambiguous key name.
  */
-import { createHash } from "node:crypto";
-import { redisKeys } from "@taskgate/shared";
+import { redisKeys, sha256Hex } from "@taskgate/shared";
 
 /** Longest accepted Idempotency-Key, in characters (Stripe's limit). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -45,7 +44,7 @@ export function idempotencyRecordKeys(keyPrefix: string): (scope: string, route:
       encodedRoute = encodeRoute(route);
       if (encoded.size < MAX_CACHED_ROUTES) encoded.set(route, encodedRoute);
     }
-    return keys.idempotency(scope, encodedRoute, createHash("sha256").update(key, "utf8").digest("hex"));
+    return keys.idempotency(scope, encodedRoute, sha256Hex(key));
   };
 }
 

@@ -2,8 +2,7 @@
  * Which rate-limit rules apply to a request, and whom each one counts. Rules are compiled once
  * at start-up so the per-request work is a few string comparisons.
  */
-import { createHash } from "node:crypto";
-import type { RateLimitRule } from "@taskgate/shared";
+import { sha256Hex, type RateLimitRule } from "@taskgate/shared";
 
 /** What the limiter needs to know about a request. */
 export interface RateLimitRequest {
@@ -50,8 +49,19 @@ interface CompiledRule {
 
 /** Hex SHA-256 of an API key: rate-limit keys name the caller without storing its secret. */
 export function hashApiKey(apiKey: string): string {
-  return createHash("sha256").update(apiKey).digest("hex");
+  // Callers' keys are the configured ones, a small fixed set: each is hashed once. The bound
+  // keeps the cache small should other strings ever come through.
+  let hashed = hashedApiKeys.get(apiKey);
+  if (hashed === undefined) {
+    hashed = sha256Hex(apiKey);
+    if (hashedApiKeys.size < MAX_HASHED_API_KEYS) hashedApiKeys.set(apiKey, hashed);
+  }
+  return hashed;
 }
+
+/** API keys whose hash is kept; far above any realistic API_KEYS list. */
+const MAX_HASHED_API_KEYS = 4096;
+const hashedApiKeys = new Map<string, string>();
 
 function compileRule(rule: RateLimitRule): CompiledRule {
   // The schema refuses a fixed cost > limit; a rule built in code could still slip past it, and
