@@ -16,10 +16,10 @@
  * which tRPC's adapter reads instead of the stream.
  */
 import type { NextFunction, Request, Response } from "express";
-import express from "express";
 import { TRPCError, type AnyRouter } from "@trpc/server";
 import { getErrorShape, getHTTPStatusCode, getTRPCErrorFromUnknown, transformTRPCResponse } from "@trpc/server/unstable-core-do-not-import";
 import type { RequestContext } from "../requestContext.js";
+import { leanBodyLength, readBodyText } from "./readBody.js";
 import { procedureTable, type CallableProcedure } from "../trpc/procedureTable.js";
 
 /** What the fast path needs; the same hooks tRPC's adapter is given (app.ts builds both from one set). */
@@ -40,19 +40,14 @@ const PLAIN_PATHS = /^[A-Za-z0-9_.,-]+$/;
 
 type CallResult = [error: TRPCError, data: undefined] | [error: undefined, data: unknown];
 
-function isPlainJson(req: Request): boolean {
-  const [type = "", ...parameters] = (req.headers["content-type"] ?? "").split(";");
-  if (type.trim().toLowerCase() !== "application/json") return false;
-  // A charset other than UTF-8 is decoded (or refused) by tRPC's adapter.
-  return parameters.every((parameter) => /^\s*charset\s*=\s*"?utf-8"?\s*$/i.test(parameter));
-}
-
 /** What this path serves of one request. */
 interface Plan {
   procedures: CallableProcedure[];
   batch: boolean;
   /** A GET's `input` query parameter (its JSON text). */
   input: string | undefined;
+  /** A POST's declared body length (1 to the limit). */
+  bodyLength: number | undefined;
 }
 
 /**
@@ -63,9 +58,12 @@ function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, optio
   if (req.headers["trpc-accept"] !== undefined || /text\/event-stream/i.test(req.headers.accept ?? "")) return undefined;
   const wanted = req.method === "GET" ? "query" : req.method === "POST" ? "mutation" : undefined;
   if (wanted === undefined) return undefined;
+  let bodyLength: number | undefined;
   if (req.method === "POST") {
-    const length = Number(req.headers["content-length"]);
-    if (!(length <= options.maxBodyBytes) || req.headers["content-encoding"] !== undefined || !isPlainJson(req)) return undefined;
+    // A body without a declared length (or an empty one), compressed, not plain UTF-8 JSON, or
+    // over the limit is tRPC's adapter's to read and answer.
+    bodyLength = leanBodyLength(req, options.maxBodyBytes);
+    if (bodyLength === undefined) return undefined;
   }
   // As tRPC's Express adapter: the procedure path is the last segment of the path.
   const path = req.path.slice(req.path.lastIndexOf("/") + 1);
@@ -81,7 +79,7 @@ function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, optio
     if (procedure?.type !== wanted) return undefined;
     procedures.push(procedure);
   }
-  return { procedures, batch, input };
+  return { procedures, batch, input, bodyLength };
 }
 
 /** The parsed JSON (batch: the object of inputs by index), or `invalid` for what tRPC's adapter should answer. */
@@ -101,8 +99,6 @@ function parseJson(text: string | undefined, batch: boolean): { value: unknown }
 export function createTrpcFastPath(options: TrpcFastPathOptions) {
   const table = procedureTable(options.router);
   const config = options.router._def._config;
-  // A string body, so tRPC's adapter can take over a body this path has read but will not serve.
-  const readText = express.text({ type: () => true, limit: options.maxBodyBytes });
 
   async function serve(req: Request, res: Response, procedures: CallableProcedure[], batch: boolean, json: unknown): Promise<void> {
     const ctx = options.createContext(req, res);
@@ -141,10 +137,12 @@ export function createTrpcFastPath(options: TrpcFastPathOptions) {
     const served = plan(req, table, options);
     if (!served) return next();
     if (req.method === "GET") return serveText(served.input, served, req, res, next, serve);
-    readText(req, res, (error?: unknown) => {
-      if (error) return next(error);
-      serveText(req.body as string | undefined, served, req, res, next, serve);
-    });
+    // plan() took only bodies the lean reader takes; the rest went to tRPC's adapter.
+    readBodyText(req, served.bodyLength!).then((text) => {
+      // Kept as a string for tRPC's adapter, should the body not parse (serveText hands it on).
+      req.body = text;
+      serveText(text, served, req, res, next, serve);
+    }, next);
   };
 }
 

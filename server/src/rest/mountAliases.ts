@@ -9,6 +9,7 @@ import { procedureTable } from "../trpc/procedureTable.js";
 import type { KeyLookup } from "@taskgate/shared";
 import { buildRequestContext } from "../http/buildRequestContext.js";
 import { sendProblem } from "../http/sendProblem.js";
+import { jsonBody } from "../http/readBody.js";
 import { hasBody, isJsonBody } from "../http/transportGuards.js";
 import { UnsupportedMediaTypeError } from "../errors/appErrors.js";
 import { restAliasesOf, type RestAlias } from "./routes.js";
@@ -50,7 +51,8 @@ export function aliasMethodLookup(aliases: readonly RestAlias[]): (path: string)
  */
 export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: KeyLookup | undefined, logger: Logger, staticTable: StaticAliasTable): RestAlias[] {
   const procedures = procedureTable(appRouter);
-  const json = express.json({ limit: MAX_BODY_BYTES, type: ["application/json", "application/*+json"] });
+  // The common JSON body read by the lean reader; anything else by express.json, as before.
+  const json = jsonBody(MAX_BODY_BYTES, express.json({ limit: MAX_BODY_BYTES, type: ["application/json", "application/*+json"] }));
   const aliases = restAliasesOf(appRouter);
   for (const alias of aliases) {
     const { route } = alias;

@@ -1,0 +1,109 @@
+/**
+ * A lean reader for the common JSON body: `Content-Type: application/json` (no parameter, or
+ * `charset=utf-8`), a declared `Content-Length` from 1 to the limit, no `Content-Encoding`.
+ * Under load, `express.json` and `express.text` (body-parser: content-type parsing, type-is,
+ * raw-body's stream handling, iconv-lite decoding) cost about as much again as reading and
+ * parsing the bytes (BENCHMARKS.md, profile findings); for this one shape of request they do
+ * nothing this reader does not. Every other request goes to body-parser as before
+ * (`jsonBody`'s fallback; the tRPC fast path checks the same shape and otherwise hands the
+ * request to tRPC's adapter), so chunked, compressed, other-charset, empty and oversized
+ * bodies are answered exactly as before.
+ *
+ * Read here, a body is decoded as body-parser decodes UTF-8 (a leading byte-order mark
+ * dropped, invalid sequences replaced) and, for `jsonBody`, parsed as its strict JSON parser
+ * does: an object or an array, else an error of type `entity.parse.failed` (400), which the
+ * app's error handler answers as for body-parser's own.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+
+/** A body-reading failure in body-parser's form (`status`, `type`), for the app's error handler. */
+class BodyReadError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly type: string,
+  ) {
+    super(message);
+    this.name = "BodyReadError";
+  }
+}
+
+const PLAIN_JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * The declared length of a request this reader takes (a JSON body of 1 to `limit` bytes as
+ * above), or undefined for one to leave to body-parser.
+ */
+export function leanBodyLength(req: Request, limit: number): number | undefined {
+  const headers = req.headers;
+  if (headers["content-encoding"] !== undefined || headers["transfer-encoding"] !== undefined) return undefined;
+  const type = headers["content-type"];
+  if (type === undefined || !PLAIN_JSON_TYPE.test(type)) return undefined;
+  const length = Number(headers["content-length"]);
+  return Number.isInteger(length) && length > 0 && length <= limit ? length : undefined;
+}
+
+/** Reads a body of `length` bytes as UTF-8 text (a leading BOM dropped); rejects as body-parser would when the client goes away. */
+export function readBodyText(req: Request, length: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const done = (error: Error | undefined, text?: string) => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+      if (error) reject(error);
+      else resolve(text!);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      // Node frames a body by its Content-Length, so a mismatch is only a defensive check.
+      if (received !== length) return done(new BodyReadError("request size did not match content length", 400, "request.size.invalid"));
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+      const text = bytes.toString("utf8");
+      done(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    };
+    const onError = () => done(new BodyReadError("request aborted", 400, "request.aborted"));
+    const onClose = () => done(new BodyReadError("request aborted", 400, "request.aborted"));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
+}
+
+/** JSON as body-parser's strict parser reads it: an object or an array. */
+function parseStrictJson(text: string): unknown {
+  const first = /^[ \t\n\r]*(.?)/.exec(text)![1];
+  if (first !== "{" && first !== "[") throw new BodyReadError("the body is not a JSON object or array", 400, "entity.parse.failed");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BodyReadError("the body is not valid JSON", 400, "entity.parse.failed");
+  }
+}
+
+/**
+ * Middleware setting `req.body` to the parsed JSON of a request the lean reader takes, and
+ * handing every other request to `fallback` (the route's `express.json`).
+ */
+export function jsonBody(limit: number, fallback: RequestHandler): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const length = leanBodyLength(req, limit);
+    if (length === undefined) return fallback(req, res, next);
+    readBodyText(req, length).then((text) => {
+      let body: unknown;
+      try {
+        body = parseStrictJson(text);
+      } catch (error) {
+        return next(error);
+      }
+      req.body = body;
+      next();
+    }, next);
+  };
+}
