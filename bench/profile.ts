@@ -1,7 +1,7 @@
 /**
  * `npm run bench:profile -- <setup> [seconds]`: one gateway setup under autocannon load while
  * this process (the server) records a V8 CPU profile, then prints the functions with the most
- * self time and writes `.data/bench-<setup>.cpuprofile` (open it in Chrome DevTools or speedscope). This is
+ * self time (share of the busy samples, and µs per request) and writes `.data/bench-<setup>.cpuprofile` (open it in Chrome DevTools or speedscope). This is
  * how BENCHMARKS.md's profile findings were made; the figures come from `npm run bench`.
  *
  * Setups: `rest` (POST /jobs/email, 1 rule), `rest-key` (the same with an Idempotency-Key),
@@ -70,9 +70,16 @@ try {
     const where = `${functionName || "(anonymous)"} ${url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/work\/[^/]+\//, "")}:${lineNumber + 1}`;
     bySelf.set(where, (bySelf.get(where) ?? 0) + (node.hitCount ?? 0));
   }
-  console.log(`${name}: ${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx; profile ${file}; busy ${(((total - idle) / total) * 100).toFixed(0)} % of samples`);
+  // µs of sampled busy time per request: comparable across setups and runs, unlike shares.
+  const usPerSample = (profile.endTime - profile.startTime) / Math.max(1, profile.samples?.length ?? 0);
+  const usPerRequest = (hits: number) => (hits * usPerSample) / result.total;
+  console.log(
+    `${name}: ${Math.round(result.rps)} req/s, ${result.non2xx} non-2xx; profile ${file}; busy ${(((total - idle) / total) * 100).toFixed(0)} % of samples, ` +
+      `${usPerRequest(total - idle).toFixed(0)} µs per request`,
+  );
+  console.log("share of busy  µs/req  self time in");
   for (const [where, hits] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
-    console.log(`${((hits / (total - idle)) * 100).toFixed(1).padStart(5)} %  ${where}`);
+    console.log(`${((hits / (total - idle)) * 100).toFixed(1).padStart(11)} %  ${usPerRequest(hits).toFixed(1).padStart(6)}  ${where}`);
   }
 } finally {
   load.close();

@@ -43,37 +43,39 @@ export function leanBodyLength(req: Request, limit: number): number | undefined 
   return Number.isInteger(length) && length > 0 && length <= limit ? length : undefined;
 }
 
-/** Reads a body of `length` bytes as UTF-8 text (a leading BOM dropped); rejects as body-parser would when the client goes away. */
-export function readBodyText(req: Request, length: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const done = (error: Error | undefined, text?: string) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-      req.off("close", onClose);
-      if (error) reject(error);
-      else resolve(text!);
-    };
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      // Node frames a body by its Content-Length, so a mismatch is only a defensive check.
-      if (received !== length) return done(new BodyReadError("request size did not match content length", 400, "request.size.invalid"));
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-      const text = bytes.toString("utf8");
-      done(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    };
-    const onError = () => done(new BodyReadError("request aborted", 400, "request.aborted"));
-    const onClose = () => done(new BodyReadError("request aborted", 400, "request.aborted"));
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-    req.on("close", onClose);
+/**
+ * Reads a body of `length` bytes as UTF-8 text (a leading BOM dropped) and calls `done` once:
+ * with the text, or with an error as body-parser's when the client goes away. A callback and
+ * unnamed listeners rather than a promise and named handlers: this runs once per request, and
+ * each named closure costs a `defineProperty` under tsx's keep-names transform. The listeners
+ * stay on the request, which is discarded after its answer; one firing after `done` does nothing.
+ */
+export function readBodyText(req: Request, length: number, done: (error: Error | undefined, text?: string) => void): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let settled = false;
+  const finish = (error: Error | undefined, text?: string): void => {
+    if (settled) return;
+    settled = true;
+    done(error, text);
+  };
+  req.on("data", (chunk: Buffer) => {
+    received += chunk.length;
+    chunks.push(chunk);
   });
+  req.on("end", () => {
+    // Node frames a body by its Content-Length, so a mismatch is only a defensive check.
+    if (received !== length) return finish(new BodyReadError("request size did not match content length", 400, "request.size.invalid"));
+    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString("utf8");
+    finish(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  });
+  // "close" follows every request, read or not: only one that closes before its end is an abort
+  // (checked first, as an Error captures a stack trace when made).
+  const aborted = (): void => {
+    if (!settled) finish(new BodyReadError("request aborted", 400, "request.aborted"));
+  };
+  req.on("error", aborted);
+  req.on("close", aborted);
 }
 
 /** JSON as body-parser's strict parser reads it: an object or an array. */
@@ -95,15 +97,16 @@ export function jsonBody(limit: number, fallback: RequestHandler): RequestHandle
   return (req: Request, res: Response, next: NextFunction) => {
     const length = leanBodyLength(req, limit);
     if (length === undefined) return fallback(req, res, next);
-    readBodyText(req, length).then((text) => {
+    readBodyText(req, length, (error, text) => {
+      if (error) return next(error);
       let body: unknown;
       try {
-        body = parseStrictJson(text);
-      } catch (error) {
-        return next(error);
+        body = parseStrictJson(text!);
+      } catch (parseError) {
+        return next(parseError);
       }
       req.body = body;
       next();
-    }, next);
+    });
   };
 }

@@ -138,11 +138,12 @@ export function createTrpcFastPath(options: TrpcFastPathOptions) {
     if (!served) return next();
     if (req.method === "GET") return serveText(served.input, served, req, res, next, serve);
     // plan() took only bodies the lean reader takes; the rest went to tRPC's adapter.
-    readBodyText(req, served.bodyLength!).then((text) => {
+    readBodyText(req, served.bodyLength!, (error, text) => {
+      if (error) return next(error);
       // Kept as a string for tRPC's adapter, should the body not parse (serveText hands it on).
       req.body = text;
       serveText(text, served, req, res, next, serve);
-    }, next);
+    });
   };
 }
 

@@ -16,6 +16,8 @@ let origin: string;
 let server: ReturnType<Express["listen"]>;
 /** Which parser read each request: "lean" when jsonBody read it itself. */
 let readBy: string[] = [];
+/** The error types the app's error handler saw, by path. */
+const errorsSeen: string[] = [];
 
 beforeAll(async () => {
   const app = express();
@@ -28,7 +30,8 @@ beforeAll(async () => {
   const answer = (req: express.Request, res: express.Response) => void res.json({ body: req.body === undefined ? "(none)" : req.body });
   app.post("/lean", lean, answer);
   app.post("/plain", parser(), answer);
-  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((error: { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    errorsSeen.push(`${req.path} ${error.type ?? "unknown"}`);
     res.status(error.status ?? 500).json({ error: error.type ?? "unknown" });
   });
   await new Promise<void>((resolve) => {
@@ -98,6 +101,18 @@ describe("lean JSON body reader", () => {
     expect(await send("/lean", CASES[0]![1])).toEqual({ status: 200, body: { body: { to: "a@example.com", n: [1, 2, { x: null }] } } });
     expect(await send("/lean", CASES[3]![1])).toEqual({ status: 200, body: { body: { a: "é" } } });
     expect(await send("/lean", CASES[8]![1])).toEqual({ status: 400, body: { error: "entity.parse.failed" } });
+  });
+
+  it("gives body-parser's error for a client that goes away mid-body, and serves the next request", async () => {
+    for (const path of ["/lean", "/plain"]) {
+      const req = httpRequest(`${origin}${path}`, { method: "POST", headers: { ...json, "content-length": "100" } });
+      req.on("error", () => undefined);
+      req.write('{"a":');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      req.destroy();
+    }
+    await expect.poll(() => errorsSeen.filter((seen) => seen.endsWith("request.aborted")).sort(), { timeout: 5000 }).toEqual(["/lean request.aborted", "/plain request.aborted"]);
+    expect(await send("/lean", CASES[0]![1])).toMatchObject({ status: 200 });
   });
 
   it("takes only a declared, bounded, plain JSON body", () => {
