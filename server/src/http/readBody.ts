@@ -28,7 +28,7 @@ class BodyReadError extends Error {
   }
 }
 
-const PLAIN_JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+const PLAIN_JSON_TYPE = /^application\/json\s*(?:;\s*charset\s*=\s*(?:utf-8|"utf-8")\s*)?$/i;
 
 /**
  * The declared length of a request this reader takes (a JSON body of 1 to `limit` bytes as
@@ -67,6 +67,8 @@ export function readBodyText(req: Request, length: number, done: (error: Error |
     // Node frames a body by its Content-Length, so a mismatch is only a defensive check.
     if (received !== length) return finish(new BodyReadError("request size did not match content length", 400, "request.size.invalid"));
     const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString("utf8");
+    // The request lives on while its procedure runs: let its raw chunks go now, as raw-body does.
+    chunks.length = 0;
     finish(undefined, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   });
   // "close" follows every request, read or not: only one that closes before its end is an abort
@@ -78,8 +80,9 @@ export function readBodyText(req: Request, length: number, done: (error: Error |
   req.on("close", aborted);
 }
 
-/** JSON as body-parser's strict parser reads it: an object or an array. */
+/** JSON as body-parser's strict parser reads it: an object or an array ({} for an empty body, a BOM alone included). */
 function parseStrictJson(text: string): unknown {
+  if (text.length === 0) return {};
   const first = /^[ \t\n\r]*(.?)/.exec(text)![1];
   if (first !== "{" && first !== "[") throw new BodyReadError("the body is not a JSON object or array", 400, "entity.parse.failed");
   try {
@@ -96,7 +99,8 @@ function parseStrictJson(text: string): unknown {
 export function jsonBody(limit: number, fallback: RequestHandler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const length = leanBodyLength(req, limit);
-    if (length === undefined) return fallback(req, res, next);
+    // A body already read by something before (never here today) is body-parser's to skip.
+    if (length === undefined || req.readableEnded) return fallback(req, res, next);
     readBodyText(req, length, (error, text) => {
       if (error) return next(error);
       let body: unknown;

@@ -13,7 +13,7 @@ import { jsonBody } from "../http/readBody.js";
 import { hasBody, isJsonBody } from "../http/transportGuards.js";
 import { UnsupportedMediaTypeError } from "../errors/appErrors.js";
 import { restAliasesOf, type RestAlias } from "./routes.js";
-import type { DispatchableRoute, StaticAliasTable } from "./staticAliasTable.js";
+import { paramPathMatcher, type DispatchableRoute, type StaticAliasTable } from "./staticAliasTable.js";
 
 /** Largest JSON body, in bytes (100 kB; README "Try it", docs/OPERATIONS.md "Security"). */
 export const MAX_BODY_BYTES = 100_000;
@@ -32,15 +32,9 @@ function inputOf(alias: RestAlias, req: Request): unknown {
   return hasParams ? params : undefined;
 }
 
-/** A matcher of an Express path with `:params` (one segment each), for the 405 check. */
-function pathMatcher(path: string): RegExp {
-  const pattern = path.split("/").map((segment) => (segment.startsWith(":") ? "[^/]+" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/");
-  return new RegExp(`^${pattern}/?$`, "i");
-}
-
 /** Finds the methods the aliases serve on a path (empty when none does): a 404 with methods is a 405. */
 export function aliasMethodLookup(aliases: readonly RestAlias[]): (path: string) => string[] {
-  const matchers = aliases.map((alias) => ({ method: alias.route.method, matches: pathMatcher(alias.route.path) }));
+  const matchers = aliases.map((alias) => ({ method: alias.route.method, matches: paramPathMatcher(alias.route.path) }));
   return (path) => [...new Set(matchers.filter((matcher) => matcher.matches.test(path)).map((matcher) => matcher.method))];
 }
 
@@ -73,10 +67,10 @@ export function mountRestAliases(app: Express, appRouter: AppRouter, keyLookup: 
     };
     const method = route.method.toLowerCase() as "get" | "post" | "put" | "delete";
     const expressRoute = app.route(route.path);
-    if (route.input === "body") expressRoute[method](json, handler);
-    else expressRoute[method](handler);
+    if (route.input === "body") expressRoute[method](staticTable.skipIfServed, json, handler);
+    else expressRoute[method](staticTable.skipIfServed, handler);
     // Express's Route has `dispatch` at run time; its published types leave it out.
-    staticTable.addStaticAlias(route.method, expressRoute as unknown as DispatchableRoute);
+    staticTable.addAlias(route.method, expressRoute as unknown as DispatchableRoute);
   }
   return aliases;
 }

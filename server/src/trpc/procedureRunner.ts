@@ -45,6 +45,7 @@ interface ProcedureDef {
   middlewares?: unknown;
   meta?: unknown;
   caller?: unknown;
+  experimental_caller?: unknown;
 }
 
 /** tRPC's marker on every middleware result (its `middlewareMarker`). */
@@ -56,7 +57,7 @@ const MIDDLEWARE_MARKER = "middlewareMarker";
  */
 export function runnerFor(def: ProcedureDef): ((options: ProcedureCallOptions) => Promise<unknown>) | undefined {
   const { middlewares, meta } = def;
-  if (def.caller || !Array.isArray(middlewares) || middlewares.length === 0) return undefined;
+  if (def.caller || def.experimental_caller || !Array.isArray(middlewares) || middlewares.length === 0) return undefined;
   const chain = middlewares as Middleware[];
 
   // The options objects are written out field by field rather than spread: they always hold

@@ -1,7 +1,8 @@
 /**
- * Calls a procedure by its dotted path, straight into tRPC's procedure (its middleware chain,
- * input validation and resolver), without a caller proxy and without the Fetch adapter. Both
- * the REST aliases and the `/trpc` fast path call procedures this way. It is what tRPC's own
+ * Calls a procedure by its dotted path: its middleware chain, input validation and resolver,
+ * run by procedureRunner.ts as tRPC runs them (tRPC's own procedure function for a shape the
+ * runner does not know), without a caller proxy and without the Fetch adapter. Both the REST
+ * aliases and the `/trpc` fast path call procedures this way. It is what tRPC's own
  * `createCaller` and `resolveResponse` do per call (`procedure({ ctx, getRawInput, path, type,
  * signal, batchIndex })`), minus the recursive proxy `createCaller` builds for every request.
  */

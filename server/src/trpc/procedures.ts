@@ -35,8 +35,9 @@ export function createProcedures(deps: ServerDeps) {
     onDecision: (decision) => deps.metrics.observeRateLimit(decision),
   });
   const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });
-  // Few middleware levels on purpose: each costs two object spreads per call in tRPC's chain,
-  // which a profile under load found among the largest costs (BENCHMARKS.md, profile findings).
+  // Few middleware levels on purpose: each costs per call (in tRPC's own chain, which tRPC's
+  // adapter runs, two copies of the call's options through its build's spread helper; a
+  // profile under load found those among the largest costs: BENCHMARKS.md, profile findings).
   /** First: access control, and on the way back the resolver's errors mapped to their statuses. */
   const entry = t.middleware(async ({ ctx, meta, next }) => {
     const denial = accessDenial(ctx, meta?.access ?? "user");

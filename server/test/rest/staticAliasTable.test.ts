@@ -9,8 +9,16 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStaticAliasTable, type DispatchableRoute } from "../../src/rest/staticAliasTable.js";
 
-/** An app with two static routes and one with a param, optionally served through the table. */
+/** How often each handler ran, by app: a hit must run a route's handlers once, as the walk does. */
+const handlerRuns = { table: new Map<string, number>(), walk: new Map<string, number>() };
+
+/** An app with static routes and routes with params, optionally served through the table. */
 function appWith(useTable: boolean): Express {
+  const runs = useTable ? handlerRuns.table : handlerRuns.walk;
+  const count = (name: string): express.RequestHandler => (_req, _res, next) => {
+    runs.set(name, (runs.get(name) ?? 0) + 1);
+    next();
+  };
   const app = express();
   const table = createStaticAliasTable({ routes: ["/health/live"], mounts: ["/trpc"] });
   if (useTable) app.use(table.dispatch);
@@ -23,14 +31,21 @@ function appWith(useTable: boolean): Express {
     res.json({ by: "trpc mount" });
   });
   const routes: Array<[string, "get" | "post", express.RequestHandler[]]> = [
-    ["/jobs/email", "post", [express.json(), (req, res) => void res.status(202).json({ by: "create", route: req.route?.path, body: req.body })]],
+    ["/jobs/email", "post", [express.json(), (req, res) => void res.status(202).json({ by: "create", route: req.route?.path, body: req.body, params: req.params })]],
     ["/health", "get", [(req, res) => void res.json({ by: "health", route: req.route?.path })]],
     ["/jobs/:id", "get", [(req, res) => void res.json({ by: "status", id: req.params.id })]],
+    // Shadowed by /jobs/:id, declared first: the walk never reaches it, so the table must not serve it.
+    ["/jobs/special", "get", [(_req, res) => void res.json({ by: "special" })]],
+    // A second alias on a path: the walk serves the first.
+    ["/health", "get", [(_req, res) => void res.json({ by: "second health" })]],
+    // A handler that passes the request on: Express tries the routes after it.
+    ["/pass", "get", [count("pass")]],
+    ["/pass", "get", [count("after pass"), (_req, res) => void res.json({ by: "after pass" })]],
   ];
   for (const [path, method, handlers] of routes) {
     const route = app.route(path);
-    route[method](...handlers);
-    if (useTable) table.addStaticAlias(method, route as unknown as DispatchableRoute);
+    route[method](...(useTable ? [table.skipIfServed, ...handlers] : handlers));
+    if (useTable) table.addAlias(method, route as unknown as DispatchableRoute);
   }
   app.use((req, res) => void res.status(404).json({ by: "not found", path: req.path }));
   app.use((error: { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(error.status ?? 500).json({ by: "error handler" }));
@@ -75,6 +90,8 @@ const VARIANTS: Array<[string, string, string?]> = [
   ["GET", "/jobs/42"],
   ["GET", "/health%C3%A9"],
   ["GET", "/trpc/health"],
+  ["GET", "/jobs/special"],
+  ["GET", "/pass"],
   ["GET", "/nowhere"],
 ];
 
@@ -87,7 +104,7 @@ describe("static alias table", () => {
   }
 
   it("serves a hit from the table, with the route's handlers and req.route set", async () => {
-    expect(await answerWithWalk(withTable, "POST", "/JOBS/email/", '{"n":1}')).toEqual({ status: 202, body: { by: "create", route: "/jobs/email", body: { n: 1 } }, walked: false });
+    expect(await answerWithWalk(withTable, "POST", "/JOBS/email/", '{"n":1}')).toEqual({ status: 202, body: { by: "create", route: "/jobs/email", body: { n: 1 }, params: {} }, walked: false });
     expect(await answerWithWalk(withTable, "GET", "/health")).toMatchObject({ status: 200, walked: false });
     expect(await answerWithWalk(withTable, "POST", "/jobs/email", "{bad")).toEqual({ status: 400, body: { by: "error handler" }, walked: false });
     // Params, HEAD and unknown paths walk the router as before.
@@ -96,13 +113,33 @@ describe("static alias table", () => {
     }
   });
 
+  it("runs a route that passes the request on once, then the routes after it, as the walk does", async () => {
+    handlerRuns.table.clear();
+    handlerRuns.walk.clear();
+    expect(await answer(withTable, "GET", "/pass")).toEqual({ status: 200, body: { by: "after pass" } });
+    expect(await answer(without, "GET", "/pass")).toEqual({ status: 200, body: { by: "after pass" } });
+    expect(Object.fromEntries(handlerRuns.table)).toEqual({ pass: 1, "after pass": 1 });
+    expect(Object.fromEntries(handlerRuns.walk)).toEqual({ pass: 1, "after pass": 1 });
+  });
+
+  it("leaves to the walk a path an earlier alias with params serves, and a second alias on a path", async () => {
+    expect(await answerWithWalk(withTable, "GET", "/jobs/special")).toEqual({ status: 200, body: { by: "status", id: "special" }, walked: true });
+    expect(await answerWithWalk(withTable, "GET", "/health")).toMatchObject({ body: { by: "health" }, walked: false });
+    const table = createStaticAliasTable({ routes: [], mounts: [] });
+    const route = (path: string) => ({ path, dispatch: () => undefined });
+    expect(table.addAlias("GET", route("/files/*rest"))).toBe(false);
+    expect(table.addAlias("GET", route("/files/{name}"))).toBe(false);
+    expect(table.addAlias("GET", route("/plain"))).toBe(true);
+    expect(table.addAlias("GET", route("/Plain/"))).toBe(false);
+  });
+
   it("refuses an alias on a path served before the aliases", () => {
     const table = createStaticAliasTable({ routes: ["/health/live", "/metrics"], mounts: ["/trpc"] });
     const route = (path: string) => ({ path, dispatch: () => undefined });
-    expect(() => table.addStaticAlias("GET", route("/health/live"))).toThrow(/served by \/health\/live/);
-    expect(() => table.addStaticAlias("GET", route("/Metrics/"))).toThrow(/served by \/metrics/);
-    expect(() => table.addStaticAlias("POST", route("/trpc/jobs"))).toThrow(/served by \/trpc/);
-    expect(table.addStaticAlias("GET", route("/metrics/requests"))).toBe(true);
-    expect(table.addStaticAlias("GET", route("/jobs/:id"))).toBe(false);
+    expect(() => table.addAlias("GET", route("/health/live"))).toThrow(/served by \/health\/live/);
+    expect(() => table.addAlias("GET", route("/Metrics/"))).toThrow(/served by \/metrics/);
+    expect(() => table.addAlias("POST", route("/trpc/jobs"))).toThrow(/served by \/trpc/);
+    expect(table.addAlias("GET", route("/metrics/requests"))).toBe(true);
+    expect(table.addAlias("GET", route("/jobs/:id"))).toBe(false);
   });
 });

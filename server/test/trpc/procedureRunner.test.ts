@@ -105,6 +105,8 @@ describe("procedure runner", () => {
   });
 
   it("leaves a procedure with a caller override to tRPC", () => {
+    const overridden = t.procedure.experimental_caller(async ({ invoke, _def }) => invoke({ ctx: { user: "x", seen: [] }, getRawInput: async () => undefined, path: "p", type: _def.type, signal: undefined, batchIndex: 0 })).query(() => 1);
+    expect(runnerFor((overridden as unknown as { _def: object })._def)).toBeUndefined();
     expect(runnerFor({ middlewares: [async () => ({ ok: true, data: 1 })], caller: () => undefined })).toBeUndefined();
     expect(runnerFor({ middlewares: [] })).toBeUndefined();
     expect(runnerFor({})).toBeUndefined();
