@@ -430,7 +430,9 @@ function mask(value: unknown, volatile: readonly string[]): unknown {
   const walk = (node: unknown, field?: string): unknown => {
     if (field !== undefined && VOLATILE_FIELDS.has(field)) return "<volatile>";
     if (typeof node === "string") {
-      let text = node.replace(ISO_TIME, "<time>").replace(UUID, "<uuid>");
+      // A 429's wait is in its text too ("Retry in 58 s."), and is as volatile as retryAfterMs:
+      // one run may cross a second boundary that another does not.
+      let text = node.replace(ISO_TIME, "<time>").replace(UUID, "<uuid>").replace(/\bRetry in \d+ s\b/g, "Retry in <wait> s");
       // Whole tokens only: BullMQ's ids are small numbers that also occur inside other text.
       for (const id of volatile) text = text.replace(new RegExp(`(?<![\\w-])${id.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w-])`, "g"), "<id>");
       return text;
