@@ -18,6 +18,9 @@ import { closeQueues, openQueues } from "./jobs/queues.js";
 import { createApiMetrics } from "./observability/index.js";
 import { createPolicyCache, createPolicyStore, createRateLimiter, type PolicyCache, type PolicyStore } from "./rateLimit/index.js";
 import { connectRedis, type RedisClient } from "./redis/connect.js";
+import { defineLuaCommands } from "@taskgate/shared/lua";
+import { rescheduleJobScript } from "./jobs/scripts.js";
+import { countRetryingScript } from "./observability/index.js";
 import { createAppRouter } from "./trpc/appRouter.js";
 
 /** A running API process. */
@@ -48,8 +51,19 @@ async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger):
   if ((redis.status as string) !== "ready") logger.warn("Redis is not answering yet; the API starts and reports 503 until it does");
 }
 
+/**
+ * Lua commands the API's procedures call but define where they are used (each definition is
+ * idempotent), defined here before any request. On an auto-pipelined connection a command
+ * defined after the current tick's pipeline was made is missing from that pipeline: ioredis
+ * then leaves its reply slot empty and throws from its pipeline callback, an uncaught
+ * exception (redis/ioredis#1931; a dashboard test hit it in CI through `monitoring.queues`).
+ * The limiter, the policy store and the idempotency store define theirs when built, below.
+ */
+const SCRIPTS_DEFINED_ON_USE = [rescheduleJobScript, countRetryingScript];
+
 /** Builds the dependencies of one API process. */
 function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
+  defineLuaCommands(redis, SCRIPTS_DEFINED_ON_USE);
   const queues = openQueues(config, redis);
   const audit = createAuditLog({ redis, keyPrefix: config.keyPrefix, maxEntries: config.auditLogMax });
   const policyStore = createPolicyStore({ redis, keyPrefix: config.keyPrefix, audit });
