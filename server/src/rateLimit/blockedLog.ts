@@ -30,7 +30,16 @@ export interface BlockedEntry {
 
 /** An entry read back, with its stream id (`<ms>-<seq>`, Redis clock). */
 export interface BlockedLogEntry extends BlockedEntry {
+  /** The stream entry's id, `<ms>-<seq>`: the cursor of `scanBlocked`. */
   id: string;
+  /**
+   * When the entry was logged, in ms since the epoch by Redis's clock: the ms of its stream id.
+   * The log is ordered, paged and filtered (`since`, `until`) by that id, so `at` agrees with
+   * all three even across API processes whose clocks differ, or whose writes (sent after the
+   * 429, not awaited by it) land in another order than their denials. It is within the write's
+   * latency of the denial; the denying process's own clock is what picks the counter buckets.
+   */
+  at: number;
 }
 
 /** Options of `recordBlocked`. */
@@ -118,7 +127,7 @@ function toEntry(id: string, flat: string[]): BlockedLogEntry {
   const userId = map.get("userId");
   return {
     id,
-    at: int("at"),
+    at: Number(id.slice(0, id.indexOf("-"))),
     requestId: text("requestId"),
     ip: text("ip"),
     ...(userId === undefined ? {} : { userId }),

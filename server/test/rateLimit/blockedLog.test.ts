@@ -36,9 +36,13 @@ describe("blocked log", () => {
     await recordBlocked(redis, prefix(), entry({ requestId: "c" }), BLOCKED_LOG_DEFAULTS);
     const entries = await readBlocked(redis, prefix());
     expect(entries.map((e) => e.requestId)).toEqual(["c", "b", "a"]);
-    const { id, ...fields } = entries[2]!;
+    const { id, at, ...fields } = entries[2]!;
     expect(id).toMatch(/^\d+-\d+$/);
-    expect(fields).toEqual(entry({ requestId: "a" }));
+    const { at: _deniedAt, ...written } = entry({ requestId: "a" });
+    expect(fields).toEqual(written);
+    // `at` is when Redis logged it: the ms of the stream id, which orders the log.
+    expect(at).toBe(Number(id.split("-")[0]));
+    expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort((x, y) => y - x));
     expect(entries[1]).not.toHaveProperty("userId");
     expect(entries[1]?.ip).toBe("::1");
   });
