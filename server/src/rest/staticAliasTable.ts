@@ -12,7 +12,7 @@
  * default routing does (case-insensitive, one optional trailing slash), and anything it does not
  * recognise (a path with characters outside printable ASCII, `HEAD`, an unknown path) falls through to the
  * walk, which answers as before. No layer mounted before the aliases serves an alias's path;
- * `addStaticAlias` refuses one that would (`ReservedPaths`), so a hit can never take a request
+ * `addAlias` refuses one that would (`ReservedPaths`), so a hit can never take a request
  * from a layer that would have answered it.
  */
 import type { NextFunction, Request, RequestHandler, Response } from "express";
