@@ -5,6 +5,7 @@ import { bullPrefix } from "@taskgate/shared";
 import { spawnApi, spawnWorker, type RunningProcess } from "#test-support/processes.js";
 import { startPrivateRedis, type PrivateRedis } from "#test-support/privateRedis.js";
 import { pollUntil, sleep } from "#test-support/time.js";
+import { freePort } from "#test-support/ports.js";
 
 const cleanup = cleanupAfterEach();
 
@@ -85,5 +86,46 @@ describe("Redis outage", () => {
       // Which jobs, and what the worker said, so a failure here can be read.
       throw new Error(`accepted jobs not completed: ${JSON.stringify(await unfinished())}\nworker output (end):\n${worker.output().slice(-2000)}`);
     });
+  }, 60_000);
+
+  // An API started before its Redis serves 503s, then everything at once the moment Redis is
+  // ready: BullMQ's first connect (it defines its Lua commands then, on the API's auto-pipelined
+  // connection; docs/OPERATIONS.md says why that cannot hit redis/ioredis#1931), the policy
+  // seeding's retry, the health probe and a burst of requests.
+  it("starts without Redis, answers 503 until it comes up, and takes jobs from then on without stopping", async () => {
+    const port = await freePort();
+    const env = { REDIS_URL: `redis://127.0.0.1:${port}`, KEY_PREFIX: "late", SHUTDOWN_TIMEOUT_MS: "3000", RATE_LIMIT_RULES: "[]" };
+    const api: RunningProcess & { url: string } = await spawnApi(env);
+    cleanup.push(() => api.kill());
+    expect((await fetch(`${api.url}/health`)).status).toBe(503);
+
+    const answers: Array<number | "error"> = [];
+    let running = true;
+    const post = (i: number) =>
+      fetch(`${api.url}/jobs/email`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ to: "a@example.com", subject: `late ${i}`, text: "x" }), signal: AbortSignal.timeout(5000) });
+    const read = () => fetch(`${api.url}/monitoring/queues`, { signal: AbortSignal.timeout(5000) });
+    // Twenty callers without a pause, so requests are in flight in the very turn Redis is ready.
+    const callers = Array.from({ length: 20 }, async (_, c) => {
+      for (let i = 0; running; i += 1) {
+        try {
+          const res = await (c % 4 === 0 ? read() : post(i));
+          await res.arrayBuffer();
+          answers.push(res.status);
+        } catch {
+          answers.push("error");
+        }
+      }
+    });
+    await sleep(300);
+    const redis: PrivateRedis = await startPrivateRedis({ port });
+    cleanup.push(() => redis.stop());
+    await pollUntil(async () => answers.filter((status) => status === 202).length, (n) => n >= 200, 15_000);
+    running = false;
+    await Promise.all(callers);
+
+    expect(api.child.exitCode).toBeNull();
+    expect(answers.filter((status) => status !== 202 && status !== 200 && status !== 503)).toEqual([]);
+    expect(answers.filter((status) => status === 503).length).toBeGreaterThan(0);
+    expect(api.output()).not.toMatch(/unhandled|uncaught/i);
   }, 60_000);
 });
