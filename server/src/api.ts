@@ -34,9 +34,9 @@ export interface RunningApi {
   close(): Promise<boolean>;
 }
 
-/** Waits for a connection to be ready, up to `timeoutMs`; the API starts either way (health says down). */
-async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger): Promise<void> {
-  if ((redis.status as string) === "ready") return;
+/** Waits for a connection to be ready, up to `timeoutMs`, and says whether it is; the API starts either way (health says down). */
+async function waitReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
+  if ((redis.status as string) === "ready") return true;
   // Not `once(redis, "ready")`: it rejects on the first "error" event (a refused connection, a
   // cluster whose slots cannot be read), which would stop the API from starting at all.
   await new Promise<void>((resolve) => {
@@ -48,7 +48,7 @@ async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger):
     const timer = setTimeout(done, timeoutMs);
     redis.on("ready", done);
   });
-  if ((redis.status as string) !== "ready") logger.warn("Redis is not answering yet; the API starts and reports 503 until it does");
+  return (redis.status as string) === "ready";
 }
 
 /**
@@ -62,9 +62,9 @@ async function waitReady(redis: RedisClient, timeoutMs: number, logger: Logger):
 const SCRIPTS_DEFINED_ON_USE = [rescheduleJobScript, countRetryingScript];
 
 /** Builds the dependencies of one API process. */
-function createServerDeps(config: Config, logger: Logger, redis: RedisClient): ServerDeps {
+function createServerDeps(config: Config, logger: Logger, redis: RedisClient, queueRedis: RedisClient): ServerDeps {
   defineLuaCommands(redis, SCRIPTS_DEFINED_ON_USE);
-  const queues = openQueues(config, redis);
+  const queues = openQueues(config, queueRedis);
   const audit = createAuditLog({ redis, keyPrefix: config.keyPrefix, maxEntries: config.auditLogMax });
   const policyStore = createPolicyStore({ redis, keyPrefix: config.keyPrefix, audit });
   const policyCache = createPolicyCache({ store: policyStore, fallbackRules: config.rateLimitRules, refreshMs: config.policyRefreshMs, logger });
@@ -73,6 +73,7 @@ function createServerDeps(config: Config, logger: Logger, redis: RedisClient): S
     policy: { store: policyStore, cache: policyCache },
     config,
     redis,
+    queueRedis,
     logger,
     queues,
     metrics: createApiMetrics({ redis, queues, logger }),
@@ -141,9 +142,12 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const logger = options.logger ?? createLogger(config, "api");
   if (!config.apiKeys) logger.warn("API_KEYS is not set: open mode, every path is open and only ip/global rate limits apply");
   const redis = connectRedis(config, "api");
-  redis.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
-  await waitReady(redis, 5000, logger);
-  const deps = createServerDeps(config, logger, redis);
+  // BullMQ's commands on a connection of their own, not auto-pipelined: see `redis/connect.ts`.
+  const queueRedis = connectRedis(config, "api-queues", { autoPipelining: false });
+  for (const connection of [redis, queueRedis]) connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
+  const ready = await Promise.all([waitReady(redis, 5000), waitReady(queueRedis, 5000)]);
+  if (!ready.every(Boolean)) logger.warn("Redis is not answering yet; the API starts and reports 503 until it does");
+  const deps = createServerDeps(config, logger, redis, queueRedis);
   const seeding = seedPolicy(deps.policy, config, logger);
   await seeding.firstAttempt;
   const stopSeeding = seeding.stop;
@@ -179,7 +183,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       }
       await deps.counters.close();
       await closeQueues(deps.queues).catch((error: unknown) => logger.warn({ err: error }, "closing queues failed"));
-      await redis.quit().catch(() => redis.disconnect());
+      await Promise.all([redis, queueRedis].map((connection) => connection.quit().catch(() => connection.disconnect())));
       logger.info({ requestsReceived: tracker.received, responsesCompleted: tracker.completed, clean: !timedOut }, "API stopped");
       return !timedOut;
     })());

@@ -21,7 +21,10 @@ export interface Lifecycle {
 
 export interface ServerDeps {
   config: Config;
+  /** Taskgate's own commands (auto-pipelined on a single Redis; every Lua command defined at start). */
   redis: RedisClient;
+  /** The queues' connection (BullMQ's commands; never auto-pipelined, see `redis/connect.ts`). */
+  queueRedis: RedisClient;
   queues: Queues;
   logger: Logger;
   lifecycle: Lifecycle;

@@ -154,7 +154,7 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
     // Request counters are summed in memory and flushed once per METRICS_FLUSH_MS, and the policy
     // version is polled once per POLICY_REFRESH_MS (60 s each in this stack), so neither adds
     // anything per request nor lands inside a measured request.
-    const redis = stack.api.deps.redis as Redis;
+    const redis = [stack.api.deps.redis, stack.api.deps.queueRedis] as Redis[];
     const key = fresh("trips");
     const first = await commandsSent(redis, () => post(key, mail("trips")).then((r) => r.arrayBuffer()));
     expect(first.names).toHaveLength(4); // claim, rate limit, enqueue, store the answer

@@ -32,4 +32,19 @@ describe("Lua commands at start", () => {
     expect((await stack.request("GET", `/jobs/status/email/${jobId}`, { key: USER_A.key })).status).toBe(200);
     expect(definedAfterStart).toEqual([]);
   });
+
+  it("keep BullMQ's commands off the auto-pipelined connection: the queues have one of their own that does not auto-pipeline", async () => {
+    // BullMQ defines its commands when it first sees its connection ready, which for an API
+    // started before Redis is while requests arrive: on an auto-pipelined connection that is
+    // the same ioredis failure, so its commands live on a connection that never auto-pipelines.
+    type Scripted = { scriptsSet: Record<string, unknown>; options: { enableAutoPipelining?: boolean } };
+    const own = stack.api.deps.redis as unknown as Scripted;
+    const queues = stack.api.deps.queueRedis as unknown as Scripted;
+    expect((await stack.request("POST", "/jobs/email", { key: USER_A.key, body: { to: "ann@example.com", subject: "s", text: "x" } })).status).toBe(202);
+    const bullmqCommands = Object.keys(queues.scriptsSet);
+    expect(bullmqCommands.some((name) => name.startsWith("addStandardJob"))).toBe(true);
+    expect(Object.keys(own.scriptsSet).filter((name) => bullmqCommands.includes(name))).toEqual([]);
+    expect(queues.options.enableAutoPipelining).not.toBe(true);
+    expect(stack.api.deps.queues.email.opts.connection).toBe(stack.api.deps.queueRedis);
+  });
 });

@@ -89,8 +89,8 @@ describe("Redis outage", () => {
   }, 60_000);
 
   // An API started before its Redis serves 503s, then everything at once the moment Redis is
-  // ready: BullMQ's first connect (it defines its Lua commands then, on the API's auto-pipelined
-  // connection; docs/OPERATIONS.md says why that cannot hit redis/ioredis#1931), the policy
+  // ready: BullMQ's first connect (it defines its Lua commands then, on the queues' own
+  // connection: docs/OPERATIONS.md, "Two connections per API process"), the policy
   // seeding's retry, the health probe and a burst of requests.
   it("starts without Redis, answers 503 until it comes up, and takes jobs from then on without stopping", async () => {
     const port = await freePort();

@@ -93,32 +93,40 @@ export interface SentCommands {
   roundTrips: number;
 }
 
-/** Records the commands a connection (a Redis or a Cluster client) sends while `work` runs. */
-export async function commandsSent(connection: TestRedis, work: () => Promise<unknown>): Promise<SentCommands> {
+/**
+ * Records the commands connections (Redis or Cluster clients; e.g. the API's own and its
+ * queues') send while `work` runs, counted together.
+ */
+export async function commandsSent(connections: TestRedis | readonly TestRedis[], work: () => Promise<unknown>): Promise<SentCommands> {
   const names: string[] = [];
   const pipelines = new Set<unknown>();
   let plain = 0;
   let turnOpen = false;
-  const cluster = connection instanceof Cluster;
-  const client = connection as unknown as { sendCommand: (...args: Parameters<Redis["sendCommand"]>) => unknown };
-  const original = client.sendCommand;
-  client.sendCommand = function (this: unknown, ...args: Parameters<Redis["sendCommand"]>) {
-    names.push(args[0].name);
-    // ioredis hands every command of one pipeline the same `{ isPipeline: true }` stream object.
-    const stream = args[1] as { isPipeline?: boolean } | undefined;
-    if (stream?.isPipeline) pipelines.add(stream);
-    else if (!cluster) plain += 1;
-    else if (!turnOpen) {
-      plain += 1;
-      turnOpen = true;
-      setImmediate(() => (turnOpen = false));
-    }
-    return original.apply(this, args);
+  /** Counts what `connection` sends from now on; returns the function that stops counting. */
+  const record = (connection: TestRedis): (() => void) => {
+    const cluster = connection instanceof Cluster;
+    const client = connection as unknown as { sendCommand: (...args: Parameters<Redis["sendCommand"]>) => unknown };
+    const original = client.sendCommand;
+    client.sendCommand = function (this: unknown, ...args: Parameters<Redis["sendCommand"]>) {
+      names.push(args[0].name);
+      // ioredis hands every command of one pipeline the same `{ isPipeline: true }` stream object.
+      const stream = args[1] as { isPipeline?: boolean } | undefined;
+      if (stream?.isPipeline) pipelines.add(stream);
+      else if (!cluster) plain += 1;
+      else if (!turnOpen) {
+        plain += 1;
+        turnOpen = true;
+        setImmediate(() => (turnOpen = false));
+      }
+      return original.apply(this, args);
+    };
+    return () => (client.sendCommand = original);
   };
+  const stops = (Array.isArray(connections) ? connections : [connections as TestRedis]).map(record);
   try {
     await work();
   } finally {
-    client.sendCommand = original;
+    for (const stop of stops) stop();
   }
   return { names, roundTrips: plain + pipelines.size };
 }

@@ -9,8 +9,20 @@ import type { RedisClient } from "@taskgate/shared/runtime";
 /** A single Redis or a Redis Cluster client (defined with the shared Redis helpers). */
 export type { RedisClient };
 
+/** Options of `connectRedis`. */
+export interface ConnectRedisOptions {
+  /**
+   * Whether commands of one event-loop turn go out in one write (single Redis only; a cluster
+   * never auto-pipelines, see below). Default true. False for the queues' connection: BullMQ
+   * defines its Lua commands on it when it first sees it ready, and on an auto-pipelined
+   * connection a command issued into a pipeline made before its definition throws an uncaught
+   * exception in ioredis (redis/ioredis#1931).
+   */
+  autoPipelining?: boolean;
+}
+
 /** Opens a request-path connection per the config (cluster when REDIS_CLUSTER_NODES is set). */
-export function connectRedis(config: Config, name: string): RedisClient {
+export function connectRedis(config: Config, name: string, connectOptions: ConnectRedisOptions = {}): RedisClient {
   const options: RedisOptions = {
     connectionName: `taskgate-${name}`,
     commandTimeout: config.redisCommandTimeoutMs,
@@ -29,5 +41,5 @@ export function connectRedis(config: Config, name: string): RedisClient {
   // idempotency claim, a queue add) go out in one socket write instead of one each: under load
   // one write(2) per command was the API's largest single cost (BENCHMARKS.md, profile
   // findings). Order on the connection is unchanged.
-  return new Redis(config.redisUrl, { ...options, enableAutoPipelining: true });
+  return new Redis(config.redisUrl, { ...options, enableAutoPipelining: connectOptions.autoPipelining ?? true });
 }

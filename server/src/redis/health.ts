@@ -13,6 +13,11 @@ export type RedisHealth = "up" | "down" | "refusing-writes";
 /** Options of `createRedisHealthCheck`. */
 export interface RedisHealthCheckOptions {
   redis: RedisClient;
+  /**
+   * Other connections of the process that must be ready too (the API's queue connection); not
+   * probed, since the one probe already asks Redis. Default none.
+   */
+  alsoReady?: readonly RedisClient[] | undefined;
   /** Key the probe names (`<KEY_PREFIX>:health:probe`); the probe never creates it. */
   probeKey: string;
   /** How long one result is reused, in ms; default 1000. */
@@ -39,9 +44,9 @@ export interface RedisHealthCheck {
  * does not exist it writes nothing, so it is not replicated, not appended to the AOF and uses no
  * memory. One command per probe: a PING as well would double the cost for nothing.
  */
-async function probe(redis: RedisClient, key: string): Promise<{ state: RedisHealth; error?: unknown }> {
+async function probe(redis: RedisClient, key: string, alsoReady: readonly RedisClient[]): Promise<{ state: RedisHealth; error?: unknown }> {
   // Not connected: with the offline queue off the command would fail at once anyway.
-  if ((redis.status as string) !== "ready") return { state: "down" };
+  if ((redis.status as string) !== "ready" || !alsoReady.every((other) => (other.status as string) === "ready")) return { state: "down" };
   try {
     await redis.set(key, "1", "XX");
     return { state: "up" };
@@ -61,7 +66,7 @@ export function createRedisHealthCheck(options: RedisHealthCheckOptions): RedisH
   let lastState: RedisHealth = "up";
 
   const run = async (): Promise<RedisHealth> => {
-    const { state, error } = await probe(redis, probeKey);
+    const { state, error } = await probe(redis, probeKey, options.alsoReady ?? []);
     if (state !== lastState) {
       // Transitions only: a full Redis under a 1 s health poll would otherwise log every second.
       if (state === "up") logger?.info({ previous: lastState }, "Redis health: up again");

@@ -24,6 +24,7 @@ export interface IdempotentCall<TInput> {
 }
 
 export function createProcedures(deps: ServerDeps) {
+  const redisConnections = [deps.redis, deps.queueRedis];
   const checkRateLimit = createRateLimitCheck({
     limiter: deps.limiter,
     logger: deps.logger,
@@ -47,7 +48,7 @@ export function createProcedures(deps: ServerDeps) {
   /** Last before the resolver: the rate limit (a replay is not charged), Redis ready, and a note that both passed. */
   const gate = t.middleware(async (call) => {
     if (!(call.ctx as Partial<IdempotencyContext>).replay) await checkRateLimit(call);
-    requireRedisReady(deps.redis, call.ctx);
+    requireRedisReady(redisConnections, call.ctx);
     markEnqueueReachable(call.ctx);
     return call.next();
   });

@@ -38,6 +38,7 @@ function buildersWith(rules: unknown[]) {
   const deps = {
     config,
     redis,
+    queueRedis: redis,
     logger,
     limiter: createRateLimiter({ redis, keyPrefix: config.keyPrefix, rules: config.rateLimitRules, failMode: config.rateLimitFailMode, commandTimeoutMs: config.redisCommandTimeoutMs }),
     idempotency: createIdempotencyStore({ redis, keyPrefix: config.keyPrefix, ttlMs: config.idempotencyTtlMs, leaseMs: config.idempotencyLeaseMs }),

@@ -1,5 +1,5 @@
 /**
- * Answers 503 at once, just before the resolver, while the Redis connection is not ready (e.g.
+ * Answers 503 at once, just before the resolver, while a Redis connection is not ready (e.g.
  * Redis, or a Redis Cluster, still down when the API started): BullMQ's queue calls wait for
  * their first connection instead of failing, so without this a request would hang until Redis
  * came up. Runs after the limiter and idempotency, which fail fast on their own terms.
@@ -9,9 +9,12 @@ import { toTRPCError } from "../../errors/problem.js";
 import type { RedisClient } from "../../redis/connect.js";
 import type { RequestContext } from "../../requestContext.js";
 
-/** Throws the 503 when the connection is not ready; part of the checks before a resolver (procedures.ts, `gate`). */
-export function requireRedisReady(redis: RedisClient, ctx: Pick<RequestContext, "setHeader">): void {
-  if ((redis.status as string) !== "ready") {
+/**
+ * Throws the 503 when a connection is not ready (the API's own and the queues'); part of the
+ * checks before a resolver (procedures.ts, `gate`).
+ */
+export function requireRedisReady(connections: readonly RedisClient[], ctx: Pick<RequestContext, "setHeader">): void {
+  if (!connections.every((redis) => (redis.status as string) === "ready")) {
     ctx.setHeader("Retry-After", "1");
     throw toTRPCError(new UnavailableError("Redis is not answering; try again shortly.", 1));
   }

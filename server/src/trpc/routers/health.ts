@@ -19,8 +19,8 @@ const REDIS_REASONS: Record<Exclude<RedisHealth, "up">, string> = {
  * Builds the health check of one process. The Redis probe is shared for a second (at most one
  * Redis command per second however many health calls arrive); draining is read fresh each call.
  */
-export function createHealthCheck(deps: Pick<ServerDeps, "redis" | "lifecycle" | "logger" | "config">): () => Promise<HealthStatus> {
-  const redisHealth = createRedisHealthCheck({ redis: deps.redis, probeKey: `${deps.config.keyPrefix}:health:probe`, logger: deps.logger });
+export function createHealthCheck(deps: Pick<ServerDeps, "redis" | "queueRedis" | "lifecycle" | "logger" | "config">): () => Promise<HealthStatus> {
+  const redisHealth = createRedisHealthCheck({ redis: deps.redis, alsoReady: [deps.queueRedis], probeKey: `${deps.config.keyPrefix}:health:probe`, logger: deps.logger });
   return async () => {
     const redis = await redisHealth.check();
     const uptimeMs = Date.now() - deps.lifecycle.startedAt;
