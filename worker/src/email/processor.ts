@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import { encodeAttemptLog, type EmailJobData, type EmailJobResult } from "@taskgate/shared";
 import { runGuarded, isEffectBusyError, type AfterEffectHook, type EffectGuard } from "../guard/index.js";
 import { classifyFailure, isDefinitelyNotSent } from "./classify.js";
-import { mailBuilder } from "./message.js";
+import { mailBuilder, type OutgoingMail } from "./message.js";
 import type { MailTransport, SendReceipt } from "./transport.js";
 
 export interface EmailProcessorDeps {
@@ -70,6 +70,16 @@ interface JobLogFields {
   attempt: number;
 }
 
+function logFieldsOf(job: Job<EmailJobData, EmailJobResult>): JobLogFields {
+  return { jobId: job.id!, queue: job.queueName, requestId: job.data.requestId, attempt: job.attemptsMade + 1 };
+}
+
+/** One run's data for the guard's callbacks, which are made once per processor, not per job. */
+interface EmailRun {
+  job: Job<EmailJobData, EmailJobResult>;
+  mail: OutgoingMail;
+}
+
 /**
  * The processor for BullMQ. It deliberately takes two parameters, not the optional third
  * (AbortSignal): BullMQ creates an AbortController for every job when the processor declares
@@ -79,37 +89,40 @@ interface JobLogFields {
 export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJobData, EmailJobResult>, token?: string) => Promise<EmailJobResult> {
   const { transport, guard, logger, jobTimeoutMs, afterSend, onJobStart, orderedDoneMarks, onDoneMarkFailed } = deps;
   const buildMail = mailBuilder(deps.mailFrom);
+  const send = (run: EmailRun) => bounded(transport.send(run.mail), jobTimeoutMs);
+  const leaseLost = (run: EmailRun) => logger.warn(logFieldsOf(run.job), "execution-guard lease taken over while sending");
+  const doneMarkFailed = (error: unknown, run: EmailRun) => {
+    // The job completes anyway (BullMQ's completion does not depend on this reply), and the
+    // mail went out once. The record stays claimed until its lease runs out; only a later
+    // run of this job id could then send again (docs/OPERATIONS.md, "The guarantees").
+    logger.error({ ...logFieldsOf(run.job), err: error }, "execution-guard done mark failed after the email was sent; the job completes without it");
+    onDoneMarkFailed?.(run.job.queueName);
+  };
   return async (job, token) => {
     const jobId = job.id!;
     const queue = job.queueName;
-    const fields: JobLogFields = { jobId, queue, requestId: job.data.requestId, attempt: job.attemptsMade + 1 };
-    const mail = buildMail(queue, jobId, job.data);
     if (onJobStart) await onJobStart();
     try {
-      const { result, deduplicated } = await runGuarded<SendReceipt>({
+      const { result, deduplicated } = await runGuarded<SendReceipt, EmailRun>({
         guard,
         queue,
         jobId,
         // One owner per run: a second run of the same job (stalled, retried) must not share the claim.
         owner: randomUUID(),
-        effect: () => bounded(transport.send(mail), jobTimeoutMs),
+        context: { job, mail: buildMail(queue, jobId, job.data) },
+        effect: send,
         isDefinitelyNotSent,
-        onLeaseLost: () => logger.warn(fields, "execution-guard lease taken over while sending"),
+        onLeaseLost: leaseLost,
         afterEffect: afterSend,
         doneMark: orderedDoneMarks?.() === true ? "ordered" : "awaited",
-        onDoneMarkFailed: (error) => {
-          // The job completes anyway (BullMQ's completion does not depend on this reply), and the
-          // mail went out once. The record stays claimed until its lease runs out; only a later
-          // run of this job id could then send again (docs/OPERATIONS.md, "The guarantees").
-          logger.error({ ...fields, err: error }, "execution-guard done mark failed after the email was sent; the job completes without it");
-          onDoneMarkFailed?.(queue);
-        },
+        onDoneMarkFailed: doneMarkFailed,
       });
       if (logger.isLevelEnabled("info")) {
-        logger.info({ ...fields, messageId: result.messageId, deduplicated }, deduplicated ? "email already sent; not sending again" : "email sent");
+        logger.info({ ...logFieldsOf(job), messageId: result.messageId, deduplicated }, deduplicated ? "email already sent; not sending again" : "email sent");
       }
       return { ...result, deduplicated };
     } catch (error) {
+      const fields = logFieldsOf(job);
       if (isEffectBusyError(error) && token) {
         // Another run holds the lease: wait for it without spending an attempt.
         logger.info({ ...fields, retryAfterMs: error.retryAfterMs }, "another run is sending this email; waiting");

@@ -4,6 +4,7 @@
  */
 import type { EffectGuard } from "./effectGuard.js";
 import { EffectBusyError } from "./errors.js";
+import { createLeaseRenewer, type LeaseRenewer, type RenewedRun } from "./leaseRenewer.js";
 
 /**
  * Test seam: runs after the effect succeeded and before the done mark. A test throws from it to
@@ -11,8 +12,12 @@ import { EffectBusyError } from "./errors.js";
  */
 export type AfterEffectHook = () => Promise<void>;
 
-/** Options of `runGuarded`. */
-export interface RunGuardedOptions<R> {
+/**
+ * Options of `runGuarded`. `C` is the run's own data (`context`), handed to its callbacks, so a
+ * caller running many jobs can pass the same callbacks to every run instead of making closures
+ * for each.
+ */
+export interface RunGuardedOptions<R, C = undefined> {
   /** The guard from `createEffectGuard`; its `leaseMs` sets the renewal period (leaseMs / 3). */
   guard: EffectGuard;
   /** Queue of the job. */
@@ -24,8 +29,10 @@ export interface RunGuardedOptions<R> {
    * id: two runs with the same owner share a claim, and both would send.
    */
   owner: string;
+  /** Handed to `effect`, `onLeaseLost` and `onDoneMarkFailed`. Default: undefined. */
+  context?: C;
   /** The effect, e.g. sending the mail. Its result should be JSON-serializable. */
-  effect: () => Promise<R>;
+  effect: (context: C) => Promise<R>;
   /**
    * Whether a failure of the effect proves it did not happen (connection refused, rejected before
    * DATA), so the claim is released and the retry may send at once. Default: never (every failure
@@ -34,7 +41,7 @@ export interface RunGuardedOptions<R> {
    */
   isDefinitelyNotSent?: (error: unknown) => boolean;
   /** Called once if a renewal finds the lease taken over by another owner (for logging). */
-  onLeaseLost?: () => void;
+  onLeaseLost?: (context: C) => void;
   /** Test seam; see `AfterEffectHook`. Default: none. */
   afterEffect?: AfterEffectHook;
   /**
@@ -52,7 +59,7 @@ export interface RunGuardedOptions<R> {
    * connection closed before answering); by then `runGuarded` has normally returned. Default:
    * none. What a failure means: docs/OPERATIONS.md, "The guarantees".
    */
-  onDoneMarkFailed?: (error: unknown) => void;
+  onDoneMarkFailed?: (error: unknown, context: C) => void;
 }
 
 /** What `runGuarded` did. */
@@ -72,7 +79,7 @@ export interface RunGuardedResult<R> {
  * Runs `effect` at most once per (queue, jobId) unless a run dies between the effect and its done
  * mark. Throws `EffectBusyError` when another run holds the lease; rethrows the effect's errors.
  */
-export async function runGuarded<R>(options: RunGuardedOptions<R>): Promise<RunGuardedResult<R>> {
+export async function runGuarded<R, C = undefined>(options: RunGuardedOptions<R, C>): Promise<RunGuardedResult<R>> {
   const { guard, queue, jobId, owner } = options;
 
   const claim = await guard.claim(queue, jobId, owner);
@@ -83,21 +90,23 @@ export async function runGuarded<R>(options: RunGuardedOptions<R>): Promise<RunG
     throw new EffectBusyError(queue, jobId, claim.retryAfterMs);
   }
 
-  const renewal = startRenewal(options);
+  const renewer = renewerOf(guard);
+  const run: RenewedRun = { queue, jobId, owner, renewedAt: 0, onLeaseLost: options.onLeaseLost, context: options.context };
+  renewer.start(run);
   try {
     let result: R;
     try {
-      result = await options.effect();
+      result = await options.effect(options.context as C);
     } catch (error) {
       if (definitelyNotSent(options, error)) {
-        renewal.stop();
+        renewer.stop(run);
         // Best effort: if the release fails, the lease runs out and the retry takes over later.
         await guard.release(queue, jobId, owner).catch(() => false);
       }
       throw error;
     }
     await options.afterEffect?.();
-    renewal.stop();
+    renewer.stop(run);
     // A false reply means another run marked it done first; the effect happened either way.
     if (options.doneMark === "ordered" && guard.markDoneInOrder) {
       const { written, reply } = guard.markDoneInOrder(queue, jobId, owner, result);
@@ -110,49 +119,34 @@ export async function runGuarded<R>(options: RunGuardedOptions<R>): Promise<RunG
     }
     return { result, deduplicated: false, reclaimed: claim.kind === "reclaimed" };
   } finally {
-    renewal.stop();
+    renewer.stop(run);
   }
 }
 
-function reportDoneMarkFailure(options: RunGuardedOptions<unknown>, error: unknown): void {
+/** One lease renewer per guard, made on its first run (see `leaseRenewer.ts`). */
+const renewers = new WeakMap<EffectGuard, LeaseRenewer>();
+
+function renewerOf(guard: EffectGuard): LeaseRenewer {
+  let renewer = renewers.get(guard);
+  if (!renewer) {
+    renewer = createLeaseRenewer(guard);
+    renewers.set(guard, renewer);
+  }
+  return renewer;
+}
+
+function reportDoneMarkFailure<C>(options: RunGuardedOptions<unknown, C>, error: unknown): void {
   try {
-    options.onDoneMarkFailed?.(error);
+    options.onDoneMarkFailed?.(error, options.context as C);
   } catch {
     // A throwing reporter must not become an unhandled rejection.
   }
 }
 
-function definitelyNotSent(options: RunGuardedOptions<unknown>, error: unknown): boolean {
+function definitelyNotSent<C>(options: RunGuardedOptions<unknown, C>, error: unknown): boolean {
   try {
     return options.isDefinitelyNotSent?.(error) === true;
   } catch {
     return false;
   }
-}
-
-/** Renews the lease every leaseMs / 3 until stopped or lost; renewal errors wait for the next tick. */
-function startRenewal(options: RunGuardedOptions<unknown>): { stop(): void } {
-  const { guard, queue, jobId, owner } = options;
-  let stopped = false;
-  const timer = setInterval(
-    () => {
-      guard.renew(queue, jobId, owner).then(
-        (renewed) => {
-          if (renewed || stopped) return;
-          stop();
-          options.onLeaseLost?.();
-        },
-        () => undefined,
-      );
-    },
-    Math.max(1, Math.floor(guard.leaseMs / 3)),
-  );
-  // The effect's own promise keeps the process busy; the timer alone must not.
-  timer.unref();
-
-  function stop(): void {
-    stopped = true;
-    clearInterval(timer);
-  }
-  return { stop };
 }

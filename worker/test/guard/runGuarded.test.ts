@@ -179,6 +179,39 @@ describe("runGuarded", () => {
     expect(await probe.claim(QUEUE, JOB, "other-run")).toEqual({ kind: "done", result: "sent" });
   });
 
+  it("renews every run's lease on the guard's one timer, runs starting and ending at different times, and stops renewing a run once it ends", async () => {
+    const guard = guardWith({ leaseMs: 300 });
+    const probe = guardWith({ leaseMs: 300, connection: connections[1]! });
+    const jobs = Array.from({ length: 12 }, (_, i) => `${JOB}-many-${i}`);
+    const probes: string[] = [];
+    // Staggered: run i starts i × 40 ms in and sends for 700 + i × 40 ms, each well past its lease.
+    const runs = jobs.map(async (jobId, i) => {
+      await sleep(i * 40);
+      return runGuarded({
+        guard,
+        queue: QUEUE,
+        jobId,
+        owner: `run-${i}`,
+        context: { i },
+        effect: async ({ i: index }) => {
+          await sleep(600 + index * 40);
+          probes.push((await probe.claim(QUEUE, jobId, "other-run")).kind);
+          await sleep(100);
+          return `sent ${index}`;
+        },
+      });
+    });
+    const outcomes = await Promise.all(runs);
+    expect(probes).toEqual(jobs.map(() => "busy"));
+    expect(outcomes.map((outcome) => outcome.result)).toEqual(jobs.map((_, i) => `sent ${i}`));
+    // Ended runs are no longer renewed: a claim whose owner stopped renewing lapses by itself.
+    const lapsing = `${JOB}-lapsing`;
+    await expect(runGuarded({ guard, queue: QUEUE, jobId: lapsing, owner: "dies", effect: () => Promise.reject(new Error("connection lost mid-send")) })).rejects.toThrow("connection lost");
+    expect((await probe.claim(QUEUE, lapsing, "other-run")).kind).toBe("busy");
+    await sleep(400);
+    expect((await probe.claim(QUEUE, lapsing, "other-run")).kind).toBe("reclaimed");
+  });
+
   it("reports a lost lease once when another owner takes over mid-effect, and still marks the effect done", async () => {
     const guard = guardWith({ leaseMs: 300 });
     const key = redisKeys(prefix()).effect(QUEUE, JOB);
