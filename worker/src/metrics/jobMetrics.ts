@@ -5,6 +5,7 @@
  */
 import type { Job, Worker } from "bullmq";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
+import { memoByTwoKeys } from "@taskgate/shared/runtime";
 
 /** How one attempt ended: done, failed and will run again, or failed for good. */
 export type JobOutcome = "completed" | "retry" | "dead";
@@ -40,18 +41,13 @@ export function createJobMetrics(): JobMetrics {
   });
   // The labelled series of each (queue, outcome), made once: prom-client hashes a labels
   // object on every call that passes one, a measurable share of a job's cost in bench/worker.ts.
-  const series = new Map<string, { processed: { inc(): void }; duration: { observe(value: number): void } }>();
+  const seriesOf = memoByTwoKeys((queue: string, outcome: JobOutcome) => ({ processed: processed.labels(queue, outcome), duration: duration.labels(queue, outcome) }));
   return {
     registry,
     observe(queue, outcome, seconds) {
-      const key = `${outcome}\n${queue}`;
-      let labelled = series.get(key);
-      if (!labelled) {
-        labelled = { processed: processed.labels(queue, outcome), duration: duration.labels(queue, outcome) };
-        series.set(key, labelled);
-      }
-      labelled.processed.inc();
-      labelled.duration.observe(seconds);
+      const series = seriesOf(queue, outcome);
+      series.processed.inc();
+      series.duration.observe(seconds);
     },
     doneMarkFailed(queue) {
       doneMarkFailures.inc({ queue });
