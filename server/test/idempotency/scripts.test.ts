@@ -56,6 +56,18 @@ describe("idempotency Lua scripts", () => {
     expect(await redis.exists(key)).toBe(1);
   });
 
+  it("starts a torn record (fields but no state or record id) afresh, with none of its old fields", async () => {
+    defineLuaCommands(redis, idempotencyScripts);
+    const commands = redis as unknown as IdempotencyCommands;
+    const key = idempotencyRecordKey(prefix(), "user-a", "POST /jobs/email", "torn");
+    await redis.hset(key, "body", '{"stale":true}', "status", "202", "token", "old");
+    const recordId = "2".repeat(32);
+    expect(await commands.idempotencyClaim(key, "fp", recordId, "t1", 30_000, 60_000)).toEqual(["claimed", recordId]);
+    const fields = await redis.hgetall(key);
+    expect(Object.keys(fields).sort()).toEqual(["fingerprint", "leaseUntil", "recordId", "state", "token"]);
+    expect(fields).toMatchObject({ state: "in_flight", recordId, fingerprint: "fp", token: "t1" });
+  });
+
   it("release keeps the record as released, or forgets it (deletes it) when asked", async () => {
     defineLuaCommands(redis, idempotencyScripts);
     const commands = redis as unknown as IdempotencyCommands;

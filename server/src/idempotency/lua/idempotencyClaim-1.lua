@@ -40,12 +40,33 @@ local function claim(recordId)
   return { "claimed", recordId }
 end
 
-local record = redis.call("HMGET", key, "state", "recordId", "fingerprint", "leaseUntil")
-local state, recordId, storedFingerprint, leaseUntil = record[1], record[2], record[3], record[4]
+-- HGETALL, not HMGET of the four fields read here: most claims find no record, and HGETALL of
+-- a missing key is one argument and an empty reply where HMGET is five arguments and four nils
+-- (each costs Redis about as much as the Lua around it; rateLimit/lua/slidingWindow-n.lua's
+-- cost model). A record holds seven fields at most, the stored body among them.
+local record = redis.call("HGETALL", key)
+local state, recordId, storedFingerprint, leaseUntil, status, body
+for i = 1, #record, 2 do
+  local field, value = record[i], record[i + 1]
+  if field == "state" then
+    state = value
+  elseif field == "recordId" then
+    recordId = value
+  elseif field == "fingerprint" then
+    storedFingerprint = value
+  elseif field == "leaseUntil" then
+    leaseUntil = value
+  elseif field == "status" then
+    status = value
+  elseif field == "body" then
+    body = value
+  end
+end
 
 if not state or not recordId then
-  -- No record (or a torn one, which no script writes): start from a clean hash.
-  redis.call("DEL", key)
+  -- No record, or a torn one (which no script writes): start from a clean hash. Only a torn one
+  -- has anything to delete, which skips a call on every fresh claim.
+  if #record > 0 then redis.call("DEL", key) end
   return claim(freshRecordId)
 end
 
@@ -65,8 +86,7 @@ if storedFingerprint ~= fingerprint then
 end
 
 if state == "done" then
-  local stored = redis.call("HMGET", key, "status", "body")
-  return { "replay", tonumber(stored[1]), stored[2] }
+  return { "replay", tonumber(status), body }
 end
 
 -- state == "in_flight"
