@@ -6,7 +6,7 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
-import { memoByTwoKeys, type CounterBuffer } from "@taskgate/shared/runtime";
+import type { CounterBuffer } from "@taskgate/shared/runtime";
 import { requestCounterFields, type ApiMetrics } from "../observability/index.js";
 import type { ServerDeps } from "../serverDeps.js";
 import { requestIdOf } from "./requestId.js";
@@ -23,8 +23,6 @@ export interface RequestObserverDeps {
 }
 
 export function createRequestObserver(deps: RequestObserverDeps) {
-  // Made once per route and status, not per request (the buffer only reads them).
-  const counterFieldsOf = memoByTwoKeys((route: string, status: number) => requestCounterFields({ route, status }));
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     res.once("finish", () => {
@@ -37,7 +35,7 @@ export function createRequestObserver(deps: RequestObserverDeps) {
       if (deps.logger.isLevelEnabled(level)) deps.logger[level]({ requestId, method: req.method, route, status, durationMs: Math.round(seconds * 1000) }, "request finished");
       if (!deps.metrics) return;
       deps.metrics.observeRequest(route, status, seconds);
-      deps.counters.add("requests", Date.now(), counterFieldsOf(route, status));
+      deps.counters.add("requests", Date.now(), requestCounterFields({ route, status }));
     });
     next();
   };

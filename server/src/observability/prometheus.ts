@@ -8,7 +8,6 @@ import type { Logger } from "pino";
 import type { Queues } from "../jobs/queues.js";
 import type { RateLimitDecision } from "../rateLimit/index.js";
 import type { RedisClient } from "../redis/connect.js";
-import { memoByTwoKeys } from "@taskgate/shared/runtime";
 import { statusClass } from "./counters.js";
 import { queueJobCounts } from "./queues.js";
 
@@ -80,33 +79,25 @@ export function createApiMetrics(deps: ApiMetricsDeps): ApiMetrics {
     },
   });
 
-  // Each request moves several labelled series: their children are looked up by plain keys
-  // rather than by a labels object, which prom-client would hash on every call.
-  const requestsOf = memoByTwoKeys((route: string, status: number) => ({ count: requests.labels(route, String(status)), duration: duration.labels(route, statusClass(status)) }));
-  const decisionOf = memoByTwoKeys((rule: string, outcome: string) => decisions.labels(rule, outcome));
-  const idempotencyChildren = new Map<IdempotencyOutcome, { inc(): void }>();
   return {
     registry,
     observeRequest(route, status, seconds) {
-      const series = requestsOf(route, status);
-      series.count.inc();
-      series.duration.observe(seconds);
+      requests.inc({ route, status: String(status) });
+      duration.observe({ route, status_class: statusClass(status) }, seconds);
     },
     observeRateLimit(decision) {
       if (decision.failure) {
-        decisionOf("(limiter)", decision.allowed ? "fail_open" : "fail_closed").inc();
+        decisions.inc({ rule: "(limiter)", outcome: decision.allowed ? "fail_open" : "fail_closed" });
         return;
       }
       for (const outcome of decision.outcomes) {
-        decisionOf(outcome.name, decision.allowed ? "allowed" : outcome.allowed ? "denied_by_other" : "denied").inc();
+        decisions.inc({ rule: outcome.name, outcome: decision.allowed ? "allowed" : outcome.allowed ? "denied_by_other" : "denied" });
       }
       // A shadow rule's would-be denial of an admitted request (docs/RATE_LIMITING.md).
-      for (const outcome of decision.shadowed) decisionOf(outcome.name, "shadow_denied").inc();
+      for (const outcome of decision.shadowed) decisions.inc({ rule: outcome.name, outcome: "shadow_denied" });
     },
     observeIdempotency(outcome) {
-      let child = idempotencyChildren.get(outcome);
-      if (!child) idempotencyChildren.set(outcome, (child = idempotency.labels(outcome)));
-      child.inc();
+      idempotency.inc({ outcome });
     },
   };
 }

@@ -9,4 +9,3 @@ export { createCounterBuffer, type CounterBuffer, type CounterBufferOptions } fr
 export { runBatch, type RedisClient, type RedisCommand } from "./redisBatch.js";
 export { bucketCounterCommands, bucketStart, type BucketRetention } from "./timeBuckets.js";
 export { JOB_OUTCOME_FIELD, jobOutcomeSeries } from "./jobOutcomeCounts.js";
-export { memoByTwoKeys } from "./memoByTwoKeys.js";

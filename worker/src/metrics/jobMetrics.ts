@@ -5,7 +5,6 @@
  */
 import type { Job, Worker } from "bullmq";
 import { collectDefaultMetrics, Counter, Histogram, Registry } from "prom-client";
-import { memoByTwoKeys } from "@taskgate/shared/runtime";
 
 /** How one attempt ended: done, failed and will run again, or failed for good. */
 export type JobOutcome = "completed" | "retry" | "dead";
@@ -39,15 +38,11 @@ export function createJobMetrics(): JobMetrics {
     labelNames: ["queue"] as const,
     registers: [registry],
   });
-  // The labelled series of each (queue, outcome), made once: prom-client hashes a labels
-  // object on every call that passes one, a measurable share of a job's cost in bench/worker.ts.
-  const seriesOf = memoByTwoKeys((queue: string, outcome: JobOutcome) => ({ processed: processed.labels(queue, outcome), duration: duration.labels(queue, outcome) }));
   return {
     registry,
     observe(queue, outcome, seconds) {
-      const series = seriesOf(queue, outcome);
-      series.processed.inc();
-      series.duration.observe(seconds);
+      processed.inc({ queue, outcome });
+      duration.observe({ queue, outcome }, seconds);
     },
     doneMarkFailed(queue) {
       doneMarkFailures.inc({ queue });

@@ -9,16 +9,14 @@
 import type { Worker } from "bullmq";
 import { JOB_OUTCOME_FIELD, jobOutcomeSeries, type CounterBuffer } from "@taskgate/shared/runtime";
 
+// The buffer only reads the fields: one array each, not one per job.
 const COMPLETED: readonly string[] = [JOB_OUTCOME_FIELD.completed];
 const DEAD: readonly string[] = [JOB_OUTCOME_FIELD.dead];
 
 export function countJobOutcomes(worker: Worker, counters: Pick<CounterBuffer, "add">): void {
-  // A worker serves one queue: its series name is made once, not per job.
-  const seriesOf = new Map<string, string>();
-  const series = (queue: string) => seriesOf.get(queue) ?? seriesOf.set(queue, jobOutcomeSeries(queue)).get(queue)!;
-  worker.on("completed", (job) => counters.add(series(job.queueName), job.finishedOn ?? Date.now(), COMPLETED));
+  worker.on("completed", (job) => counters.add(jobOutcomeSeries(job.queueName), job.finishedOn ?? Date.now(), COMPLETED));
   worker.on("failed", (job) => {
     // BullMQ sets finishedOn on a failure only when the job went dead; a retry is not counted.
-    if (job?.finishedOn) counters.add(series(job.queueName), job.finishedOn, DEAD);
+    if (job?.finishedOn) counters.add(jobOutcomeSeries(job.queueName), job.finishedOn, DEAD);
   });
 }
