@@ -91,7 +91,7 @@ export async function runGuarded<R, C = undefined>(options: RunGuardedOptions<R,
   }
 
   const renewer = renewerOf(guard);
-  const run: RenewedRun = { queue, jobId, owner, renewedAt: 0, onLeaseLost: options.onLeaseLost, context: options.context };
+  const run: RenewedRun = { queue, jobId, owner, renewedAt: 0, renewing: false, onLeaseLost: options.onLeaseLost, context: options.context };
   renewer.start(run);
   try {
     let result: R;
