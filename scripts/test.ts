@@ -40,6 +40,7 @@ const CLUSTER_SUITE = [
   "server/test/idempotency/",
   "server/test/deadJobs/",
   "server/test/observability/",
+  "server/test/redis/",
   "server/test/audit/",
   "shared/test/runtime/",
   "worker/test/guard/",

@@ -142,10 +142,13 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const logger = options.logger ?? createLogger(config, "api");
   if (!config.apiKeys) logger.warn("API_KEYS is not set: open mode, every path is open and only ip/global rate limits apply");
   const redis = connectRedis(config, "api");
-  // BullMQ's commands on a connection of their own, not auto-pipelined: see `redis/connect.ts`.
-  const queueRedis = connectRedis(config, "api-queues", { autoPipelining: false });
-  for (const connection of [redis, queueRedis]) connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
-  const ready = await Promise.all([waitReady(redis, 5000), waitReady(queueRedis, 5000)]);
+  // On a single Redis, BullMQ's commands go on a connection of their own that does not
+  // auto-pipeline (see `redis/connect.ts`). A Cluster client never auto-pipelines, so there the
+  // queues share it rather than double the connections to every node.
+  const queueRedis = config.redisClusterNodes ? redis : connectRedis(config, "api-queues", { autoPipelining: false });
+  const connections = [...new Set([redis, queueRedis])];
+  for (const connection of connections) connection.on("error", (error: Error) => logger.debug({ err: error }, "redis connection error"));
+  const ready = await Promise.all(connections.map((connection) => waitReady(connection, 5000)));
   if (!ready.every(Boolean)) logger.warn("Redis is not answering yet; the API starts and reports 503 until it does");
   const deps = createServerDeps(config, logger, redis, queueRedis);
   const seeding = seedPolicy(deps.policy, config, logger);
@@ -183,7 +186,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       }
       await deps.counters.close();
       await closeQueues(deps.queues).catch((error: unknown) => logger.warn({ err: error }, "closing queues failed"));
-      await Promise.all([redis, queueRedis].map((connection) => connection.quit().catch(() => connection.disconnect())));
+      await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
       logger.info({ requestsReceived: tracker.received, responsesCompleted: tracker.completed, clean: !timedOut }, "API stopped");
       return !timedOut;
     })());

@@ -23,7 +23,7 @@ export interface ServerDeps {
   config: Config;
   /** Taskgate's own commands (auto-pipelined on a single Redis; every Lua command defined at start). */
   redis: RedisClient;
-  /** The queues' connection (BullMQ's commands; never auto-pipelined, see `redis/connect.ts`). */
+  /** The queues' connection (BullMQ's commands; never auto-pipelined, see `redis/connect.ts`); on a Cluster, `redis` itself. */
   queueRedis: RedisClient;
   queues: Queues;
   logger: Logger;

@@ -101,6 +101,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJ
   return async (job, token) => {
     const jobId = job.id!;
     const queue = job.queueName;
+    const mail = buildMail(queue, jobId, job.data);
     if (onJobStart) await onJobStart();
     try {
       const { result, deduplicated } = await runGuarded<SendReceipt, EmailRun>({
@@ -109,7 +110,7 @@ export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJ
         jobId,
         // One owner per run: a second run of the same job (stalled, retried) must not share the claim.
         owner: randomUUID(),
-        context: { job, mail: buildMail(queue, jobId, job.data) },
+        context: { job, mail },
         effect: send,
         isDefinitelyNotSent,
         onLeaseLost: leaseLost,
