@@ -4,7 +4,7 @@
  * self time (share of the busy samples, and µs per request) and writes `.data/bench-<setup>.cpuprofile` (open it in Chrome DevTools or speedscope). This is
  * how BENCHMARKS.md's profile findings were made; the figures come from `npm run bench`.
  *
- * Setups: `rest` (POST /jobs/email, 1 rule), `rest-key` (the same with an Idempotency-Key),
+ * Setups: `rest` (POST /jobs/email, 1 rule), `rest0` (the same with no rule: no limiter call), `rest-key` (the same with an Idempotency-Key),
  * `rest3` (3 rules + Idempotency-Key), `trpc` (jobs.email.create as the SDK sends it, with its key), `trpc-batch` (10 creates in one httpBatchLink call),
  * `baseline` (the bare Express handler of gateway.ts).
  */
@@ -19,6 +19,7 @@ import { assertLocalRedis, connect, deletePrefix, randomPrefix } from "./lib/red
 
 const SHAPES: Record<string, { shape: GatewayShape; rules: keyof typeof GATEWAY_RULE_SETS }> = {
   rest: { shape: "rest", rules: "one" },
+  rest0: { shape: "rest", rules: "none" },
   rest3: { shape: "restIdempotent", rules: "three" },
   "rest-key": { shape: "restIdempotent", rules: "one" },
   trpc: { shape: "trpc", rules: "one" },
