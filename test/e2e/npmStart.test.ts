@@ -83,7 +83,10 @@ describe("npm start (the all-in-one main job)", () => {
     const apiPort = await freePort();
     const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const start = spawnEntry("scripts/start.ts", { REDIS_CLUSTER_NODES: `127.0.0.1:${await freePort()}`, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000" });
+    // Open mode (API_KEYS and NODE_ENV empty, whatever the runner's environment holds), so the
+    // open-mode warning marks the start of startApi.
+    const env = { REDIS_CLUSTER_NODES: `127.0.0.1:${await freePort()}`, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info", SHUTDOWN_TIMEOUT_MS: "10000", API_KEYS: "", NODE_ENV: "" };
+    const start = spawnEntry("scripts/start.ts", env);
     cleanup.push(() => start.kill());
     await pollUntil(async () => start.logs().some((line) => String(line.msg).startsWith("API_KEYS is not set")), Boolean, 30_000);
     expect(start.logs().some((line) => line.msg === "API listening")).toBe(false);
@@ -93,6 +96,27 @@ describe("npm start (the all-in-one main job)", () => {
     expect(messages).toEqual(expect.arrayContaining(["shutting down", "API listening", "API stopped", "stopped"]));
     expect(messages.filter((msg) => String(msg).startsWith("Taskgate is up") || msg === "worker started")).toEqual([]);
     expect(await portIsFree(apiPort)).toBe(true);
+  });
+
+  it("stops its private Redis and every child on a SIGTERM sent the moment that Redis is up, whether startup had finished or not", async () => {
+    const [redisPort, apiPort] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const redisUrl = `redis://127.0.0.1:${redisPort}`;
+    const start = spawnEntry("scripts/start.ts", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info" });
+    cleanup.push(async () => {
+      for (const pid of descendantsOf(start.pid)) process.kill(pid, "SIGKILL");
+      await start.kill();
+    });
+    await pollUntil(async () => start.logs().some((line) => String(line.msg).startsWith("no Redis answered")), Boolean, 30_000);
+    const children = descendantsOf(start.pid);
+    start.child.kill("SIGTERM");
+    expect(await exitWithin(start, 10_000 + 3_000)).toBe(0);
+    expect(start.logs().map((line) => line.msg)).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
+    expect(await portIsFree(apiPort)).toBe(true);
+    // A helper process of the TypeScript runner (tsx's esbuild) ends a moment after its parent.
+    await pollUntil(async () => children.filter(isAlive), (alive) => alive.length === 0, 2_000);
+    expect(await redisAnswers(redisUrl, 500)).toBe(false);
   });
 
   it("takes a terminal's Ctrl-C (SIGINT to npm and node at once) as one signal: drains and exits 0", async () => {

@@ -56,6 +56,25 @@ describe("lease renewer", () => {
     expect(sent.map((s) => s.at)).toEqual([100, 150, 200, 300]);
   });
 
+  it("sends no second renewal of a run while one is still waiting for Redis, and goes on once it answers", async () => {
+    const sent: number[] = [];
+    let answer!: (renewed: boolean) => void;
+    const guard = {
+      leaseMs: LEASE_MS,
+      renew: () => {
+        sent.push(Date.now() - start);
+        return sent.length === 1 ? new Promise<boolean>((resolve) => (answer = resolve)) : Promise.resolve(true);
+      },
+    };
+    const renewer = createLeaseRenewer(guard, () => Date.now());
+    renewer.start(runOf("a"));
+    await vi.advanceTimersByTimeAsync(260);
+    expect(sent).toEqual([100]);
+    answer(true); // renewed as of 100: the next is due by 200, so it goes at the next check
+    await vi.advanceTimersByTimeAsync(50);
+    expect(sent).toEqual([100, 300]);
+  });
+
   it("serves runs that start at different times from one timer, each on its own schedule", async () => {
     const { guard, sent } = guardAnswering();
     const renewer = createLeaseRenewer(guard, () => Date.now());
