@@ -17,7 +17,7 @@ import { createIdempotencyStore } from "./idempotency/index.js";
 import { closeQueues, openQueues } from "./jobs/queues.js";
 import { createApiMetrics } from "./observability/index.js";
 import { createPolicyCache, createPolicyStore, createRateLimiter, type PolicyCache, type PolicyStore } from "./rateLimit/index.js";
-import { connectRedis, type RedisClient } from "./redis/connect.js";
+import { allReady, connectRedis, type RedisClient } from "./redis/connect.js";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { rescheduleJobScript } from "./jobs/scripts.js";
 import { countRetryingScript } from "./observability/index.js";
@@ -36,7 +36,7 @@ export interface RunningApi {
 
 /** Waits for a connection to be ready, up to `timeoutMs`, and says whether it is; the API starts either way (health says down). */
 async function waitReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
-  if ((redis.status as string) === "ready") return true;
+  if (allReady([redis])) return true;
   // Not `once(redis, "ready")`: it rejects on the first "error" event (a refused connection, a
   // cluster whose slots cannot be read), which would stop the API from starting at all.
   await new Promise<void>((resolve) => {
@@ -48,7 +48,7 @@ async function waitReady(redis: RedisClient, timeoutMs: number): Promise<boolean
     const timer = setTimeout(done, timeoutMs);
     redis.on("ready", done);
   });
-  return (redis.status as string) === "ready";
+  return allReady([redis]);
 }
 
 /**

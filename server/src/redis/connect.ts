@@ -9,6 +9,11 @@ import type { RedisClient } from "@taskgate/shared/runtime";
 /** A single Redis or a Redis Cluster client (defined with the shared Redis helpers). */
 export type { RedisClient };
 
+/** Whether every connection given is ready to take commands (the API has its own and the queues'). */
+export function allReady(connections: readonly RedisClient[]): boolean {
+  return connections.every((redis) => (redis.status as string) === "ready");
+}
+
 /** Options of `connectRedis`. */
 export interface ConnectRedisOptions {
   /**

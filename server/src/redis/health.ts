@@ -4,7 +4,7 @@
  * load balancer (or a client batching health calls) cannot turn health checks into Redis load.
  */
 import type { Logger } from "pino";
-import type { RedisClient } from "./connect.js";
+import { allReady, type RedisClient } from "./connect.js";
 import { redisFailureOf } from "./failures.js";
 
 /** What `/health` reports about Redis. */
@@ -46,7 +46,7 @@ export interface RedisHealthCheck {
  */
 async function probe(redis: RedisClient, key: string, alsoReady: readonly RedisClient[]): Promise<{ state: RedisHealth; error?: unknown }> {
   // Not connected: with the offline queue off the command would fail at once anyway.
-  if ((redis.status as string) !== "ready" || !alsoReady.every((other) => (other.status as string) === "ready")) return { state: "down" };
+  if (!allReady([redis, ...alsoReady])) return { state: "down" };
   try {
     await redis.set(key, "1", "XX");
     return { state: "up" };

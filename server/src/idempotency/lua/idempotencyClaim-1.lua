@@ -45,23 +45,9 @@ end
 -- (each costs Redis about as much as the Lua around it; rateLimit/lua/slidingWindow-n.lua's
 -- cost model). A record holds seven fields at most, the stored body among them.
 local record = redis.call("HGETALL", key)
-local state, recordId, storedFingerprint, leaseUntil, status, body
-for i = 1, #record, 2 do
-  local field, value = record[i], record[i + 1]
-  if field == "state" then
-    state = value
-  elseif field == "recordId" then
-    recordId = value
-  elseif field == "fingerprint" then
-    storedFingerprint = value
-  elseif field == "leaseUntil" then
-    leaseUntil = value
-  elseif field == "status" then
-    status = value
-  elseif field == "body" then
-    body = value
-  end
-end
+local fields = {}
+for i = 1, #record, 2 do fields[record[i]] = record[i + 1] end
+local state, recordId, storedFingerprint, leaseUntil = fields.state, fields.recordId, fields.fingerprint, fields.leaseUntil
 
 if not state or not recordId then
   -- No record, or a torn one (which no script writes): start from a clean hash. Only a torn one
@@ -86,7 +72,7 @@ if storedFingerprint ~= fingerprint then
 end
 
 if state == "done" then
-  return { "replay", tonumber(status), body }
+  return { "replay", tonumber(fields.status), fields.body }
 end
 
 -- state == "in_flight"

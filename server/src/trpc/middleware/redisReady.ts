@@ -6,7 +6,7 @@
  */
 import { UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
-import type { RedisClient } from "../../redis/connect.js";
+import { allReady, type RedisClient } from "../../redis/connect.js";
 import type { RequestContext } from "../../requestContext.js";
 
 /**
@@ -14,7 +14,7 @@ import type { RequestContext } from "../../requestContext.js";
  * checks before a resolver (procedures.ts, `gate`).
  */
 export function requireRedisReady(connections: readonly RedisClient[], ctx: Pick<RequestContext, "setHeader">): void {
-  if (!connections.every((redis) => (redis.status as string) === "ready")) {
+  if (!allReady(connections)) {
     ctx.setHeader("Retry-After", "1");
     throw toTRPCError(new UnavailableError("Redis is not answering; try again shortly.", 1));
   }
