@@ -21,7 +21,7 @@ describe("lease renewer", () => {
   afterEach(() => vi.useRealTimers());
 
   /** A guard whose renewals answer from `answers` in turn (then true), recording when each was sent. */
-  function guardAnswering(answers: Array<boolean | Error> = []) {
+  function guardAnswering(answers: Array<boolean | Error | Promise<boolean>> = []) {
     const sent: Array<{ jobId: string; at: number }> = [];
     const renew = (_queue: string, jobId: string) => {
       sent.push({ jobId, at: Date.now() - start });
@@ -57,22 +57,15 @@ describe("lease renewer", () => {
   });
 
   it("sends no second renewal of a run while one is still waiting for Redis, and goes on once it answers", async () => {
-    const sent: number[] = [];
     let answer!: (renewed: boolean) => void;
-    const guard = {
-      leaseMs: LEASE_MS,
-      renew: () => {
-        sent.push(Date.now() - start);
-        return sent.length === 1 ? new Promise<boolean>((resolve) => (answer = resolve)) : Promise.resolve(true);
-      },
-    };
+    const { guard, sent } = guardAnswering([new Promise<boolean>((resolve) => (answer = resolve))]);
     const renewer = createLeaseRenewer(guard, () => Date.now());
     renewer.start(runOf("a"));
     await vi.advanceTimersByTimeAsync(260);
-    expect(sent).toEqual([100]);
+    expect(sent.map((s) => s.at)).toEqual([100]);
     answer(true); // renewed as of 100: the next is due by 200, so it goes at the next check
     await vi.advanceTimersByTimeAsync(50);
-    expect(sent).toEqual([100, 300]);
+    expect(sent.map((s) => s.at)).toEqual([100, 300]);
   });
 
   it("serves runs that start at different times from one timer, each on its own schedule", async () => {
