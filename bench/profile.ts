@@ -5,7 +5,7 @@
  * how BENCHMARKS.md's profile findings were made; the figures come from `npm run bench`.
  *
  * Setups: `rest` (POST /jobs/email, 1 rule), `rest0` (the same with no rule: no limiter call), `rest-key` (the same with an Idempotency-Key),
- * `rest3` (3 rules + Idempotency-Key), `trpc` (jobs.email.create as the SDK sends it, with its key), `trpc-batch` (10 creates in one httpBatchLink call),
+ * `rest3` (3 rules + Idempotency-Key), `rest3-nokey` (3 rules, no key), `trpc` (jobs.email.create as the SDK sends it, with its key), `trpc-batch` (10 creates in one httpBatchLink call),
  * `baseline` (the bare Express handler of gateway.ts).
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -21,6 +21,7 @@ const SHAPES: Record<string, { shape: GatewayShape; rules: keyof typeof GATEWAY_
   rest: { shape: "rest", rules: "one" },
   rest0: { shape: "rest", rules: "none" },
   rest3: { shape: "restIdempotent", rules: "three" },
+  "rest3-nokey": { shape: "rest", rules: "three" },
   "rest-key": { shape: "restIdempotent", rules: "one" },
   trpc: { shape: "trpc", rules: "one" },
   "trpc-batch": { shape: "trpcBatch", rules: "one" },
