@@ -12,6 +12,8 @@ interface MailError {
   response?: string;
   command?: string;
   message?: string;
+  /** The system call a socket error came from (kept by nodemailer from Node's error). */
+  syscall?: string;
 }
 
 /** How a failed attempt is reported and handled. */
@@ -46,11 +48,16 @@ export function classifyFailure(error: unknown): Classification {
 
 /**
  * True when the receiving side certainly did not accept the message: it answered with a
- * rejection, or we never got past connecting. A timeout after the body was sent is ambiguous.
+ * rejection, the mailer refused the message before sending, or the connection never opened
+ * (refused, or no address for the host). Anything else is ambiguous, and so is every error
+ * nodemailer tags `command: "CONN"`: it tags every socket error so, including a connection
+ * lost after the whole body was sent, which a server may already have queued for delivery.
  */
 export function isDefinitelyNotSent(error: unknown): boolean {
   const e = (typeof error === "object" && error !== null ? error : {}) as MailError;
   if (typeof e.responseCode === "number") return true;
   if (e.code === "EENVELOPE" || e.code === "EMESSAGE") return true;
-  return e.command === "CONN" || e.code === "ECONNREFUSED" || e.code === "EDNS";
+  // A failed `connect` (refused, unreachable) or host lookup: no connection ever opened.
+  // nodemailer reports these as ESOCKET with Node's own `syscall` kept.
+  return e.syscall === "connect" || e.syscall === "getaddrinfo" || e.code === "ECONNREFUSED" || e.code === "EDNS";
 }
