@@ -62,6 +62,19 @@ function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/**
+ * The message of a job, or an error with nodemailer's `EMESSAGE` code when its data cannot make
+ * one (a payload that skipped the API's validation), which `classifyFailure` makes permanent:
+ * no attempt could build it either.
+ */
+function buildMessage(build: ReturnType<typeof mailBuilder>, queue: string, jobId: string, data: EmailJobData): OutgoingMail {
+  try {
+    return build(queue, jobId, data);
+  } catch (error) {
+    throw Object.assign(new Error(`the job's data makes no message (${error instanceof Error ? error.message : String(error)})`), { code: "EMESSAGE" });
+  }
+}
+
 /** The fields every log line about a job carries (what a per-job child logger used to bind). */
 interface JobLogFields {
   jobId: string;
@@ -101,9 +114,9 @@ export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJ
   return async (job, token) => {
     const jobId = job.id!;
     const queue = job.queueName;
-    const mail = buildMail(queue, jobId, job.data);
     if (onJobStart) await onJobStart();
     try {
+      const mail = buildMessage(buildMail, queue, jobId, job.data);
       const { result, deduplicated } = await runGuarded<SendReceipt, EmailRun>({
         guard,
         queue,
