@@ -1,7 +1,7 @@
 /**
  * Dead jobs of any queue by filter over HTTP: `q` and `userId` find exactly their jobs, a dry
  * run counts without changing anything, a filtered retry or delete touches exactly those, an
- * empty delete is a 400, and every bulk write is an audit entry with its counts.
+ * empty delete (no body, or an empty filter) is a 400, and every bulk write is an audit entry with its counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeDeadJobs } from "#test-support/deadJobs.js";
@@ -66,6 +66,10 @@ describe("dead jobs by filter", () => {
     expect(empty.status).toBe(400);
     expect(await empty.json()).toMatchObject({ code: "VALIDATION_FAILED" });
     expect((await post("/dead-jobs/email/delete", { all: true, filter: { q: "x" } })).status).toBe(400);
+    // An empty filter would match every dead job: that is `all: true`, asked for by name.
+    const emptyFilter = await post("/dead-jobs/email/delete", { filter: {} });
+    expect(emptyFilter.status).toBe(400);
+    expect(await emptyFilter.json()).toMatchObject({ code: "VALIDATION_FAILED", errors: [expect.objectContaining({ path: "filter" })] });
 
     const dry = await post("/dead-jobs/email/delete", { filter: { userId: USER_B.userId }, dryRun: true });
     expect(await dry.json()).toEqual({ matched: 2, deleted: 0 });

@@ -140,6 +140,10 @@ export const deadJobsDeleteManyInput = z
   .superRefine((value, ctx) => {
     const given = [value.jobIds, value.filter, value.all].filter((part) => part !== undefined).length;
     if (given !== 1) ctx.addIssue({ code: "custom", path: [], message: "give exactly one of jobIds, filter or all: true (an empty body deletes nothing)" });
+    // An empty filter matches every dead job: that is `all: true`, which must be asked for by name.
+    else if (value.filter !== undefined && Object.values(value.filter).every((field) => field === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["filter"], message: "an empty filter matches every dead job; give at least one of q, userId, since, until, or all: true" });
+    }
   });
 export type DeadJobsDeleteManyInput = z.input<typeof deadJobsDeleteManyInput>;
 
