@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, rateLimitRule } from "@taskgate/shared";
+import { MAX_RULE_COST, parseConfig, rateLimitRule } from "@taskgate/shared";
 
 const base = { name: "r", key: "user", limit: 5, windowMs: 60_000 } as const;
 
@@ -21,6 +21,12 @@ describe("rate-limit rule cost", () => {
 
   it("refuses a fixed cost above the limit", () => {
     expect(rateLimitRule.safeParse({ ...base, cost: 6 }).error?.issues).toMatchObject([{ path: ["cost"], message: "cost must not exceed limit" }]);
+  });
+
+  it(`refuses a fixed cost above ${MAX_RULE_COST}, whatever the limit (the limiter records one member per unit)`, () => {
+    const high = { ...base, limit: 100_000_000 };
+    expect(rateLimitRule.parse({ ...high, cost: MAX_RULE_COST }).cost).toBe(MAX_RULE_COST);
+    expect(rateLimitRule.safeParse({ ...high, cost: MAX_RULE_COST + 1 }).error?.issues).toMatchObject([{ path: ["cost"], message: `cost is at most ${MAX_RULE_COST}` }]);
   });
 
   it("names a bad cost in the start-up error", () => {

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, TaskgateError } from "@taskgate/client";
+import { MAX_RULE_COST } from "@taskgate/shared";
 import { parseList } from "#test-support/structuredFields.js";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type StackOptions, type TestStack } from "#test-support/stack.js";
 import { dropPrefixes, randomPrefix } from "#test-support/redis.js";
@@ -108,6 +109,11 @@ describe("the stored policy", () => {
     const twice = await stack.request("PUT", "/rate-limits/policy", { key: ADMIN.key, body: { rules: [EMAIL_RULE, EMAIL_RULE] } });
     expect(twice.status).toBe(400);
     expect(((await twice.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual(["rules.1.name"]);
+    // A cost the limiter would record as 10^8 sorted-set members per request (one admitted
+    // request would hold Redis for minutes) is refused, whatever the limit.
+    const costly = await stack.request("PUT", "/rate-limits/policy", { key: ADMIN.key, body: { rules: [{ ...EMAIL_RULE, limit: 100_000_000, cost: 100_000_000 }] } });
+    expect(costly.status).toBe(400);
+    expect(((await costly.json()) as { errors: Array<{ path: string; message: string }> }).errors).toEqual([expect.objectContaining({ path: "rules.0.cost", message: `cost is at most ${MAX_RULE_COST}` })]);
     expect(await policyOf(stack)).toMatchObject({ version: 1 });
     expect((await auditOf(stack)).map((e) => e.action)).toEqual(["policy.seed"]);
   });

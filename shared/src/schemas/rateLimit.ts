@@ -14,6 +14,14 @@ export type RuleMode = (typeof RULE_MODES)[number];
 /** The `cost` of a rule that charges a mail request once per recipient. */
 export const RECIPIENTS_COST = "recipients";
 
+/**
+ * Most cost units a rule may charge one request (1 000). The limiter records one sorted-set
+ * member per unit, so a request's Redis work grows with its cost: without a bound, one rule
+ * with a cost of 10^8 made a single admitted request block Redis for minutes. A mail's
+ * recipients cost stays far below it (at most three lists of `MAX_RECIPIENTS`).
+ */
+export const MAX_RULE_COST = 1000;
+
 /** One rate-limit rule. */
 export const rateLimitRule = z
   .object({
@@ -32,11 +40,14 @@ export const rateLimitRule = z
     /** Lower wins when several rules deny; default 100. */
     priority: z.number().int().default(100),
     /**
-     * Cost units one request consumes, default 1: a positive integer (at most `limit`), or
+     * Cost units one request consumes, default 1: a positive integer (at most `limit` and at
+     * most `MAX_RULE_COST`, 1 000), or
      * `"recipients"`, which charges a mail request once per address in `to`, `cc` and `bcc`
      * (any other request 1). A request costing more than `limit` is always denied.
      */
-    cost: z.union([z.number().int().positive(), z.literal(RECIPIENTS_COST)], { error: 'cost is a positive integer or "recipients"' }).default(1),
+    cost: z
+      .union([z.number().int().positive().max(MAX_RULE_COST, { error: `cost is at most ${MAX_RULE_COST}` }), z.literal(RECIPIENTS_COST)], { error: 'cost is a positive integer or "recipients"' })
+      .default(1),
     /**
      * `enforce` (default) denies over the limit; `shadow` is checked and recorded in the same
      * atomic step as if enforced but never denies: its would-be denials go to the blocked log

@@ -7,9 +7,10 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { isDefinitelyNotSent } from "../../src/email/classify.js";
+import type { OutgoingMail } from "../../src/email/message.js";
 import { createSmtpTransport } from "../../src/email/transport.js";
 
-const mail = { from: "sender@example.com", to: "someone@example.com", subject: "Hi", text: "Hello", messageId: "<classify-test@example.com>" };
+const mail: OutgoingMail = { from: "sender@example.com", to: "someone@example.com", subject: "Hi", text: "Hello", messageId: "<classify-test@example.com>", headers: {} };
 
 /** How the server answers: drop the connection once the body is in, or refuse the recipient. */
 type Behaviour = "dropAfterBody" | "rejectRecipient" | "dropBeforeGreeting";
