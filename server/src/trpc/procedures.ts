@@ -16,6 +16,7 @@ import { mapResolverError } from "./middleware/resolverErrors.js";
 import { createIdempotencyMiddleware, markEnqueueReachable, type IdempotencyContext } from "./middleware/idempotency.js";
 import { createRateLimitCheck } from "./middleware/rateLimit.js";
 import { requireRedisReady } from "./middleware/redisReady.js";
+import { allReady } from "../redis/connect.js";
 
 /** What an idempotent resolver is given: the validated input and the request's context. */
 export interface IdempotentCall<TInput> {
@@ -45,8 +46,15 @@ export function createProcedures(deps: ServerDeps) {
     if (denial) throw toTRPCError(denial);
     return mapResolverError(ctx, await next());
   });
+  // The queues' own connection (single Redis) down while the limiter's is up: refuse before the
+  // rate limit, which would otherwise charge a request the 503 below refuses. With the
+  // limiter's connection down too, its fail mode decides first, as it does alone (open: the
+  // 503 below; closed: its own 503), and it can charge nothing.
+  const queuesOnly = deps.queueRedis === deps.redis ? undefined : [deps.queueRedis];
+  const limiterConnection = [deps.redis];
   /** Last before the resolver: the rate limit (a replay is not charged), Redis ready, and a note that both passed. */
   const gate = t.middleware(async (call) => {
+    if (queuesOnly && allReady(limiterConnection)) requireRedisReady(queuesOnly, call.ctx);
     if (!(call.ctx as Partial<IdempotencyContext>).replay) await checkRateLimit(call);
     requireRedisReady(redisConnections, call.ctx);
     markEnqueueReachable(call.ctx);

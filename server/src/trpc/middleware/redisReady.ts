@@ -2,7 +2,9 @@
  * Answers 503 at once, just before the resolver, while a Redis connection is not ready (e.g.
  * Redis, or a Redis Cluster, still down when the API started): BullMQ's queue calls wait for
  * their first connection instead of failing, so without this a request would hang until Redis
- * came up. Runs after the limiter and idempotency, which fail fast on their own terms.
+ * came up. Runs after the limiter and idempotency, which fail fast on their own terms; the
+ * queues' connection alone is also checked before the limiter (procedures.ts, `gate`), so a
+ * request refused for it is not charged.
  */
 import { UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
