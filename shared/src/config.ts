@@ -119,7 +119,7 @@ export const CONFIG_VARIABLES = {
   rateLimitRulesFile: { env: "RATE_LIMIT_RULES_FILE", schema: z.string().optional() },
   /** What the limiter does when Redis does not answer (`RATE_LIMIT_FAIL_MODE`): `open` admits, `closed` answers 503; default `open`. */
   rateLimitFailMode: { env: "RATE_LIMIT_FAIL_MODE", schema: z.enum(["open", "closed"]).default("open") },
-  /** How long a finished idempotency record is kept (`IDEMPOTENCY_TTL_MS`), in ms, at least 1000; default 86 400 000 (24 h). */
+  /** How long a finished idempotency record is kept (`IDEMPOTENCY_TTL_MS`), in ms, at least 1000 and more than `idempotencyLeaseMs`; default 86 400 000 (24 h). */
   idempotencyTtlMs: { env: "IDEMPOTENCY_TTL_MS", schema: int(1000).default(86_400_000) },
   /** How long an in-flight idempotency claim holds before another request may take it (`IDEMPOTENCY_LEASE_MS`), in ms, at least 100; default 30 000. */
   idempotencyLeaseMs: { env: "IDEMPOTENCY_LEASE_MS", schema: int(100).default(30_000) },
@@ -192,9 +192,15 @@ type Variables = typeof CONFIG_VARIABLES;
 export type Config = { -readonly [K in keyof Variables]: z.output<Variables[K]["schema"]> };
 
 /** The schema over the environment, keyed by variable name: each row's schema under its `env`. */
-export const configSchema = z.object(
-  Object.fromEntries(Object.values(CONFIG_VARIABLES).map((row) => [row.env, row.schema])) as { [K in keyof Variables as Variables[K]["env"]]: Variables[K]["schema"] },
-);
+export const configSchema = z
+  .object(Object.fromEntries(Object.values(CONFIG_VARIABLES).map((row) => [row.env, row.schema])) as { [K in keyof Variables as Variables[K]["env"]]: Variables[K]["schema"] })
+  // Across variables. A record that expired under a running attempt's lease would let a retry
+  // start a fresh record, with a new job id: the same request enqueued twice.
+  .superRefine((env, ctx) => {
+    if (env.IDEMPOTENCY_TTL_MS <= env.IDEMPOTENCY_LEASE_MS) {
+      ctx.addIssue({ code: "custom", path: ["IDEMPOTENCY_TTL_MS"], message: `must be greater than IDEMPOTENCY_LEASE_MS (${env.IDEMPOTENCY_LEASE_MS} ms)` });
+    }
+  });
 
 /**
  * How long the worker keeps a job's effect record (the execution guard's TTL), in ms: the longer

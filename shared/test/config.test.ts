@@ -54,6 +54,12 @@ describe("parseConfig", () => {
     expect(() => parseConfig({ REDIS_URL: "http://x" })).toThrow(/Invalid REDIS_URL = "http:\/\/x": must be a redis:\/\//);
   });
 
+  it("refuses an idempotency record lifetime not longer than its lease (a record must outlive a running attempt)", () => {
+    expect(() => parseConfig({ IDEMPOTENCY_TTL_MS: "1000" })).toThrow(/^Invalid IDEMPOTENCY_TTL_MS = "1000": must be greater than IDEMPOTENCY_LEASE_MS \(30000 ms\)$/);
+    expect(() => parseConfig({ IDEMPOTENCY_TTL_MS: "5000", IDEMPOTENCY_LEASE_MS: "5000" })).toThrow(/IDEMPOTENCY_TTL_MS.*greater than IDEMPOTENCY_LEASE_MS/);
+    expect(parseConfig({ IDEMPOTENCY_TTL_MS: "5000", IDEMPOTENCY_LEASE_MS: "4999" })).toMatchObject({ idempotencyTtlMs: 5000, idempotencyLeaseMs: 4999 });
+  });
+
   it("names every bad variable at once, one line each", () => {
     expect(() => parseConfig({ PORT: "abc", JOB_ATTEMPTS: "0", LOG_LEVEL: "loud" })).toThrow(
       /^Invalid PORT = "abc": .*\nInvalid JOB_ATTEMPTS = "0": must be at least 1\nInvalid LOG_LEVEL = "loud": /,
