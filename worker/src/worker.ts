@@ -82,6 +82,9 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
   const jobMetrics = createJobMetrics();
   // Whether done marks go out unawaited, ahead of BullMQ's completion of their job (see below).
   let doneMarksInOrder = false;
+  // Sends that outlived JOB_TIMEOUT_MS, until they settle (marked done or released): the drain
+  // waits for them too, or their leases would run out while they may still be accepted.
+  const lateSends = new Set<Promise<void>>();
   const processor = createEmailProcessor({
     transport,
     guard,
@@ -90,6 +93,10 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     jobTimeoutMs: config.jobTimeoutMs,
     orderedDoneMarks: () => doneMarksInOrder,
     onDoneMarkFailed: (queue) => jobMetrics.doneMarkFailed(queue),
+    onLateSend: (settled) => {
+      lateSends.add(settled);
+      void settled.finally(() => lateSends.delete(settled));
+    },
     ...(options.afterSend ? { afterSend: options.afterSend } : {}),
     ...(options.onJobStart ? { onJobStart: options.onJobStart } : {}),
   });
@@ -148,7 +155,10 @@ export async function startWorker(config: Config, options: StartWorkerOptions = 
     (closing ??= (async () => {
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
-        worker.close().then(() => true),
+        worker
+          .close()
+          .then(() => Promise.all(lateSends))
+          .then(() => true),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownTimeoutMs))),
       ]);
       clearTimeout(timer);

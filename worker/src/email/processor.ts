@@ -37,29 +37,17 @@ export interface EmailProcessorDeps {
   orderedDoneMarks?: () => boolean;
   /** Called when an unawaited done mark failed, after it is logged (the worker counts it). */
   onDoneMarkFailed?: (queue: string) => void;
+  /**
+   * Given the settling (done mark or release, never rejecting) of every send that outlived
+   * JOB_TIMEOUT_MS, so the worker's shutdown waits for it. Default: none.
+   */
+  onLateSend?: (settled: Promise<void>) => void;
 }
 
 /** Thrown when an attempt runs past JOB_TIMEOUT_MS. */
 export class JobTimeoutError extends Error {
   override readonly name = "JobTimeoutError";
   readonly code = "JOB_TIMEOUT";
-}
-
-/** Rejects with `JobTimeoutError` when `ms` pass before `work` settles. */
-function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new JobTimeoutError(`the send took longer than ${ms} ms`)), ms);
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /**
@@ -97,12 +85,20 @@ interface EmailRun {
  * The processor for BullMQ. It deliberately takes two parameters, not the optional third
  * (AbortSignal): BullMQ creates an AbortController for every job when the processor declares
  * one (`processor.length >= 3`), which costs more than the rest of the processor's own work.
- * Nothing in Taskgate cancels jobs (`worker.cancelJob`); every send is bounded by JOB_TIMEOUT_MS.
+ * Nothing in Taskgate cancels jobs (`worker.cancelJob`); every attempt is bounded by JOB_TIMEOUT_MS
+ * (a send that outlives it keeps its claim until it settles: `runGuarded`'s `timeoutMs`).
  */
 export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJobData, EmailJobResult>, token?: string) => Promise<EmailJobResult> {
-  const { transport, guard, logger, jobTimeoutMs, afterSend, onJobStart, orderedDoneMarks, onDoneMarkFailed } = deps;
+  const { transport, guard, logger, jobTimeoutMs, afterSend, onJobStart, orderedDoneMarks, onDoneMarkFailed, onLateSend } = deps;
   const buildMail = mailBuilder(deps.mailFrom);
-  const send = (run: EmailRun) => bounded(transport.send(run.mail), jobTimeoutMs);
+  const send = (run: EmailRun) => transport.send(run.mail);
+  const timeoutError = () => new JobTimeoutError(`the send took longer than ${jobTimeoutMs} ms`);
+  const lateSend = (settled: Promise<void>, run: EmailRun) => {
+    // The attempt failed (and will be retried), but the send may still be accepted: its lease
+    // is held until it settles, so the retry waits for it instead of sending again.
+    logger.warn(logFieldsOf(run.job), "send still running after JOB_TIMEOUT_MS; its claim is held until it settles");
+    onLateSend?.(settled);
+  };
   const leaseLost = (run: EmailRun) => logger.warn(logFieldsOf(run.job), "execution-guard lease taken over while sending");
   const doneMarkFailed = (error: unknown, run: EmailRun) => {
     // The job completes anyway (BullMQ's completion does not depend on this reply), and the
@@ -125,6 +121,9 @@ export function createEmailProcessor(deps: EmailProcessorDeps): (job: Job<EmailJ
         owner: randomUUID(),
         context: { job, mail },
         effect: send,
+        timeoutMs: jobTimeoutMs,
+        timeoutError,
+        onLateEffect: lateSend,
         isDefinitelyNotSent,
         onLeaseLost: leaseLost,
         afterEffect: afterSend,

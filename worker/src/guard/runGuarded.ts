@@ -34,6 +34,23 @@ export interface RunGuardedOptions<R, C = undefined> {
   /** The effect, e.g. sending the mail. Its result should be JSON-serializable. */
   effect: (context: C) => Promise<R>;
   /**
+   * Longest wait for the effect, in ms. Past it, `runGuarded` rejects with `timeoutError()`, but
+   * the effect may still be running (a send cannot be called back): its lease stays renewed
+   * until it settles, and then it is marked done if it succeeded (late, but it happened) or
+   * released if it definitely did not, as it would have been in time. Meanwhile another run of
+   * the job finds the lease held and waits (`EffectBusyError`), instead of taking over once the
+   * lease ran out and doing it a second time. Default: no limit.
+   */
+  timeoutMs?: number;
+  /** The error a timed-out run rejects with. Default: an `Error` saying so. */
+  timeoutError?: () => Error;
+  /**
+   * Given, when the effect timed out, the promise of its settling (done mark or release; never
+   * rejects), so a shutdown can wait for it rather than leave a lease that runs out while the
+   * effect may still happen. Default: none.
+   */
+  onLateEffect?: (settled: Promise<void>, context: C) => void;
+  /**
    * Whether a failure of the effect proves it did not happen (connection refused, rejected before
    * DATA), so the claim is released and the retry may send at once. Default: never (every failure
    * is ambiguous, and the claim stays until its lease runs out). If it throws, the failure counts
@@ -93,11 +110,24 @@ export async function runGuarded<R, C = undefined>(options: RunGuardedOptions<R,
   const renewer = renewerOf(guard);
   const run: RenewedRun = { queue, jobId, owner, renewedAt: 0, renewing: false, onLeaseLost: options.onLeaseLost, context: options.context };
   renewer.start(run);
+  // Set once the effect timed out: from then on its own settling ends the run (`settleLate`).
+  let late = false;
   try {
     let result: R;
+    let effect: Promise<R>;
     try {
-      result = await options.effect(options.context as C);
+      effect = options.effect(options.context as C);
     } catch (error) {
+      effect = Promise.reject(error);
+    }
+    try {
+      result = options.timeoutMs === undefined ? await effect : await withTimeout(effect, options.timeoutMs, () => (late = true));
+    } catch (error) {
+      if (late) {
+        const settled = settleLate(options, effect, () => renewer.stop(run));
+        options.onLateEffect?.(settled, options.context as C);
+        throw options.timeoutError?.() ?? new Error(`the effect took longer than ${options.timeoutMs} ms`);
+      }
       if (definitelyNotSent(options, error)) {
         renewer.stop(run);
         // Best effort: if the release fails, the lease runs out and the retry takes over later.
@@ -119,7 +149,44 @@ export async function runGuarded<R, C = undefined>(options: RunGuardedOptions<R,
     }
     return { result, deduplicated: false, reclaimed: claim.kind === "reclaimed" };
   } finally {
-    renewer.stop(run);
+    if (!late) renewer.stop(run);
+  }
+}
+
+/** Rejects (after calling `onTimeout`) when `ms` pass before `work` settles; else settles as it does. */
+function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error("timed out"));
+    }, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * What a timed-out effect's run does once the effect settles, its lease renewed until then:
+ * done mark on success (awaited: no completion follows it), release when it definitely did not
+ * happen, else nothing (the lease runs out). Never rejects.
+ */
+async function settleLate<R, C>(options: RunGuardedOptions<R, C>, effect: Promise<R>, stopRenewing: () => void): Promise<void> {
+  const { guard, queue, jobId, owner } = options;
+  try {
+    const result = await effect;
+    stopRenewing();
+    await guard.markDone(queue, jobId, owner, result).catch((error: unknown) => reportDoneMarkFailure(options, error));
+  } catch (error) {
+    stopRenewing();
+    if (definitelyNotSent(options, error)) await guard.release(queue, jobId, owner).catch(() => false);
   }
 }
 

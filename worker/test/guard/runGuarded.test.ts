@@ -352,4 +352,37 @@ describe("runGuarded", () => {
       expect(await redis.exists(key)).toBe(1);
     }
   });
+  describe("with a timeout", () => {
+    it("rejects at the timeout but holds the lease until the effect settles, then marks it done", async () => {
+      const guard = guardWith({ leaseMs: 1000 });
+      let finish!: (value: string) => void;
+      const effect = () => new Promise<string>((resolve) => (finish = resolve));
+      let settled: Promise<void> | undefined;
+      const run = runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-1", effect, timeoutMs: 50, timeoutError: () => new Error("too slow"), onLateEffect: (late) => (settled = late) });
+      await expect(run).rejects.toThrow("too slow");
+      expect(settled).toBeDefined();
+      // Past the lease it had at the timeout: renewed, another run still finds it held.
+      await sleep(1500);
+      await expect(runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: async () => "second" })).rejects.toBeInstanceOf(EffectBusyError);
+      finish("sent late");
+      await settled;
+      expect(await readEffect(redis, prefix(), QUEUE, JOB)).toMatchObject({ state: "done", owner: "run-1" });
+      const again = await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-3", effect: async () => "third" });
+      expect(again).toEqual({ result: "sent late", deduplicated: true, reclaimed: false });
+    });
+
+    it("releases the claim when the late effect fails in a way that proves it did not happen", async () => {
+      const guard = guardWith();
+      let fail!: (error: unknown) => void;
+      const effect = () => new Promise<string>((_resolve, reject) => (fail = reject));
+      let settled: Promise<void> | undefined;
+      await expect(runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-1", effect, timeoutMs: 20, isDefinitelyNotSent: refusedBeforeData, onLateEffect: (late) => (settled = late) })).rejects.toThrow(/longer than 20 ms/);
+      fail(new SmtpError("ECONNREFUSED"));
+      await settled;
+      expect(await readEffect(redis, prefix(), QUEUE, JOB)).toEqual({});
+      const mail = countingEffect("sent");
+      expect(await runGuarded({ guard, queue: QUEUE, jobId: JOB, owner: "run-2", effect: mail.effect })).toMatchObject({ result: "sent", deduplicated: false });
+      expect(mail.runs).toBe(1);
+    });
+  });
 });
