@@ -8,7 +8,7 @@
  * job to cancel), so the five runs see the same situation; what differs by nature (ids,
  * request ids, times, versions) is masked before comparing.
  */
-import { createTRPCUntypedClient, httpBatchLink, httpLink, TRPCClientError, type TRPCLink } from "@trpc/client";
+import { createTRPCUntypedClient, httpBatchLink, httpBatchStreamLink, httpLink, TRPCClientError, type TRPCLink } from "@trpc/client";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { proceduresOf, routerShape, type AppRouter } from "@taskgate/server";
@@ -546,5 +546,19 @@ describe("which path serves what", () => {
     // Through the adapter: an unknown procedure, and the same call on the stack without the fast path.
     expect(framing(await fetch(`${fast.url}/trpc/jobs.nothing`))).toBe("tRPC adapter");
     expect(framing(await fetch(`${adapter.url}/trpc/health.get`))).toBe("tRPC adapter");
+  });
+
+  it("leaves to tRPC's adapter what it would answer otherwise: jsonl streaming, connection parameters, a GET's foreign body type", async () => {
+    // httpBatchStreamLink asking for its stream with `Accept: application/jsonl`.
+    const streaming = createTRPCUntypedClient<AppRouter>({ links: [httpBatchStreamLink({ url: `${fast.url}/trpc`, transformer: superjson, streamHeader: "accept" })] });
+    expect(await streaming.query("health.get")).toMatchObject({ status: expect.any(String) });
+    const same = async (path: string, init?: RequestInit) => {
+      const [viaFast, viaAdapter] = await Promise.all([fetch(`${fast.url}${path}`, init), fetch(`${adapter.url}${path}`, init)]);
+      expect(framing(viaFast)).toBe("tRPC adapter");
+      expect(viaFast.status).toBe(viaAdapter.status);
+      return viaFast.status;
+    };
+    expect(await same("/trpc/health.get?connectionParams=zz")).toBe(400);
+    expect(await same("/trpc/health.get", { headers: { "content-type": "application/octet-stream" } })).toBe(405);
   });
 });

@@ -9,10 +9,11 @@
  * `@trpc/client` and against tRPC's adapter for every procedure.
  *
  * Anything else goes on, untouched, to tRPC's adapter (`next()`), which answers it as before:
- * subscriptions and streaming (`trpc-accept`, `text/event-stream`), unknown procedures, a method
- * that does not fit the procedure, percent-encoded paths, a body without a declared length or
- * above the limit, compressed or non-UTF-8 bodies, JSON that does not parse, a batch that is
- * not an object or is over the cap. A body already read is handed on as `req.body` (a string),
+ * subscriptions and streaming (`trpc-accept`, `text/event-stream`, `application/jsonl`), unknown
+ * procedures, a method that does not fit the procedure, percent-encoded paths, connection
+ * parameters, a GET with a non-JSON body type, a query of 1 000 parameters or more, a body
+ * without a declared length or above the limit, compressed or non-UTF-8 bodies, JSON that does
+ * not parse, a batch that is not an object or is over the cap. A body already read is handed on as `req.body` (a string),
  * which tRPC's adapter reads instead of the stream.
  */
 import type { NextFunction, Request, Response } from "express";
@@ -40,6 +41,19 @@ const PLAIN_PATHS = /^[A-Za-z0-9_.,-]+$/;
 
 type CallResult = [error: TRPCError, data: undefined] | [error: undefined, data: unknown];
 
+/** `Accept` values tRPC's adapter answers with a stream. */
+const STREAMING_ACCEPT = /text\/event-stream|application\/jsonl/i;
+/** Query parameters Express's parser keeps (`qs`'s `parameterLimit`); tRPC's URLSearchParams keeps all. */
+const MAX_QUERY_PARAMETERS = 1000;
+/** Below this many characters a URL cannot hold that many parameters ("a&" each), so they are not counted. */
+const LONG_URL = 2 * MAX_QUERY_PARAMETERS;
+
+function countOf(text: string, character: string): number {
+  let count = 0;
+  for (let at = text.indexOf(character); at !== -1; at = text.indexOf(character, at + 1)) count++;
+  return count;
+}
+
 /** What this path serves of one request. */
 interface Plan {
   procedures: CallableProcedure[];
@@ -55,9 +69,15 @@ interface Plan {
  * once: Express 5 parses the query string again on every `req.query`.
  */
 function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, options: TrpcFastPathOptions): Plan | undefined {
-  if (req.headers["trpc-accept"] !== undefined || /text\/event-stream/i.test(req.headers.accept ?? "")) return undefined;
+  // Streaming as tRPC reads it: its own header, SSE, or `Accept: application/jsonl`
+  // (httpBatchStreamLink's `streamHeader: "accept"`).
+  if (req.headers["trpc-accept"] !== undefined || STREAMING_ACCEPT.test(req.headers.accept ?? "")) return undefined;
   const wanted = req.method === "GET" ? "query" : req.method === "POST" ? "mutation" : undefined;
   if (wanted === undefined) return undefined;
+  // A GET with a body type tRPC refuses (405), and queries this path would read differently from
+  // tRPC's adapter: connection parameters, or more parameters than Express's parser keeps (1 000).
+  if (wanted === "query" && req.headers["content-type"] !== undefined && !/^application\/json\b/i.test(req.headers["content-type"])) return undefined;
+  if (req.url.length > LONG_URL && countOf(req.url, "&") >= MAX_QUERY_PARAMETERS - 1) return undefined;
   let bodyLength: number | undefined;
   if (req.method === "POST") {
     // A body without a declared length (or an empty one), compressed, not plain UTF-8 JSON, or
@@ -68,7 +88,8 @@ function plan(req: Request, table: ReadonlyMap<string, CallableProcedure>, optio
   // As tRPC's Express adapter: the procedure path is the last segment of the path.
   const path = req.path.slice(req.path.lastIndexOf("/") + 1);
   if (!PLAIN_PATHS.test(path)) return undefined;
-  const { batch: batchParameter, input } = req.query;
+  const { batch: batchParameter, input, connectionParams } = req.query;
+  if (connectionParams !== undefined) return undefined;
   if ((batchParameter !== undefined && typeof batchParameter !== "string") || (input !== undefined && typeof input !== "string")) return undefined;
   const batch = batchParameter === "1";
   const paths = batch ? path.split(",") : [path];
