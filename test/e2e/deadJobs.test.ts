@@ -248,6 +248,25 @@ describe("retrying dead jobs", () => {
     const badList = await json<Problem>(await stack.request("POST", "/dead-jobs/email/retry", { key: ADMIN.key, body: [] }), 400);
     expect(badList.code).toBe("VALIDATION_FAILED");
   });
+
+  it("gives a job that died of stalls a fresh stall count, one by one and in bulk", async () => {
+    stack = await startStack({ env: { API_KEYS: API_KEYS_JSON }, worker: false });
+    const ids = await makeDeadJobs(stack, 2, "stalled");
+    const redis = testConnection();
+    try {
+      // What BullMQ's stalled-job check leaves on a job it failed for stalling too often.
+      const jobKey = (jobId: string) => `${bullPrefix(stack!.prefix)}:email:${jobId}`;
+      for (const jobId of ids) await redis.hset(jobKey(jobId), "stc", "3");
+      expect(await json<{ state: string }>(await stack.request("POST", `/dead-jobs/email/${ids[0]}/retry`, { key: ADMIN.key }), 202)).toMatchObject({ state: "waiting" });
+      expect(await json<{ retried: number }>(await stack.request("POST", "/dead-jobs/email/retry", { key: ADMIN.key, body: { jobIds: [ids[1]] } }), 202)).toEqual({ matched: 1, retried: 1 });
+      for (const jobId of ids) {
+        expect(await redis.hget(jobKey(jobId), "stc")).toBeNull();
+        expect(await redis.hget(jobKey(jobId), "atm")).toBeNull();
+      }
+    } finally {
+      await redis.quit();
+    }
+  });
 });
 
 describe("deleting and paging", () => {

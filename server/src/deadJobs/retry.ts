@@ -29,11 +29,22 @@ export interface RetryAllOptions {
 }
 
 /**
- * Moves one failed job back to waiting with attemptsMade and attemptsStarted reset. False
- * when the job is not (or no longer) in the failed set: someone else retried or removed it.
+ * BullMQ's counters of a job that `Job.retry`'s reset leaves: `stc`, how often it stalled
+ * (compared with `maxStalledCount`), and `defa`, a failure deferred to its next fetch. Kept, a
+ * job that died of stalls would die again at its first stall after the retry.
  */
-async function requeue(queue: Queue, job: Job): Promise<boolean> {
+const STALL_FIELDS = ["stc", "defa"] as const;
+
+/**
+ * Moves one failed job back to waiting with fresh attempts: attemptsMade, attemptsStarted and
+ * the stall count reset. False when the job is not (or no longer) in the failed set: someone
+ * else retried or removed it.
+ */
+async function requeue(redis: DeadJobsDeps["redis"], queue: Queue, job: Job): Promise<boolean> {
   try {
+    // Before the retry, while the job is still dead and no worker can touch it; if the retry
+    // then fails, a dead job without a stall count is no different.
+    await redis.hdel(queue.toKey(job.id!), ...STALL_FIELDS);
     await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
     return true;
   } catch (error) {
@@ -47,7 +58,7 @@ async function requeueIds(deps: DeadJobsDeps, queue: Queue, jobIds: readonly str
   const scores = await failedScores(deps.redis, queue, jobIds);
   const dead = jobIds.filter((_, index) => scores[index] !== null);
   const jobs = await Promise.all(dead.map((jobId) => queue.getJob(jobId)));
-  const done = await Promise.all(jobs.map((job) => (job ? requeue(queue, job) : false)));
+  const done = await Promise.all(jobs.map((job) => (job ? requeue(deps.redis, queue, job) : false)));
   return done.filter(Boolean).length;
 }
 
