@@ -29,14 +29,29 @@ try {
 const logStream = process.stdout.isTTY ? prettyLogStream() : undefined;
 const logger = createLogger(config, "all-in-one", logStream);
 
+// A signal while a private Redis is being started is held until it answers (or fails to), then
+// that Redis is stopped: killed by the signal instead, node would leave the redis-server behind.
+let heldSignal: NodeJS.Signals | undefined;
+const holdSignal = (signal: NodeJS.Signals) => (heldSignal ??= signal);
+process.on("SIGTERM", holdSignal);
+process.on("SIGINT", holdSignal);
 let redis;
 try {
   redis = config.redisClusterNodes ? { url: "cluster", started: false, stop: async () => undefined } : await ensureRedis(config.redisUrl);
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);
+} finally {
+  process.off("SIGTERM", holdSignal);
+  process.off("SIGINT", holdSignal);
 }
 if (redis.started) logger.warn({ redisUrl: redis.url, data: ".data/redis" }, "no Redis answered: started a private redis-server (stopped on exit)");
+if (heldSignal) {
+  logger.info({ signal: heldSignal }, "shutting down");
+  await redis.stop();
+  logger.info({ clean: true }, "stopped");
+  process.exit(0);
+}
 
 // Signals are taken from here on, while the roles are still starting (scripts/lib/allInOne.ts).
 const allInOne = startAllInOne(

@@ -98,6 +98,32 @@ describe("npm start (the all-in-one main job)", () => {
     expect(await portIsFree(apiPort)).toBe(true);
   });
 
+  it("stops its private Redis on a SIGTERM sent while that Redis is still starting", async () => {
+    const [redisPort, apiPort] = [await freePort(), await freePort()];
+    const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const redisUrl = `redis://127.0.0.1:${redisPort}`;
+    const start = spawnEntry("scripts/start.ts", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info" });
+    cleanup.push(async () => {
+      for (const pid of descendantsOf(start.pid)) process.kill(pid, "SIGKILL");
+      await start.kill();
+    });
+    // The moment redis-server is spawned, before it answers and before "no Redis answered".
+    const isRedisServer = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "redis-server";
+      } catch {
+        return false;
+      }
+    };
+    const server = (await pollUntil(async () => descendantsOf(start.pid).filter(isRedisServer), (found) => found.length > 0, 30_000, 5)).at(-1)![0]!;
+    start.child.kill("SIGTERM");
+    expect(await exitWithin(start, 10_000 + 3_000)).toBe(0);
+    expect(start.logs().map((line) => line.msg)).toEqual(expect.arrayContaining(["shutting down", "stopped"]));
+    expect(isAlive(server)).toBe(false);
+    expect(await redisAnswers(redisUrl, 500)).toBe(false);
+  });
+
   it("stops its private Redis and every child on a SIGTERM sent the moment that Redis is up, whether startup had finished or not", async () => {
     const [redisPort, apiPort] = [await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
