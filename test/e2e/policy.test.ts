@@ -8,7 +8,7 @@ import { createClient, TaskgateError } from "@taskgate/client";
 import { MAX_RULE_COST } from "@taskgate/shared";
 import { parseList } from "#test-support/structuredFields.js";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type StackOptions, type TestStack } from "#test-support/stack.js";
-import { dropPrefixes, randomPrefix } from "#test-support/redis.js";
+import { dropPrefixes, keysMatching, randomPrefix, type TestRedis } from "#test-support/redis.js";
 import { pollUntil, sleep } from "#test-support/time.js";
 
 let stacks: TestStack[] = [];
@@ -74,6 +74,21 @@ describe("the stored policy", () => {
     expect((await stack.request("GET", "/rate-limits/policy")).status).toBe(401);
     const [seed] = await auditOf(stack);
     expect(seed).toMatchObject({ actor: "config", action: "policy.seed", target: "policy" });
+  });
+
+  it("answers a stored policy that no longer fits the rule schema as the server's 500, naming none of its fields", async () => {
+    const stack = await stackWith([EMAIL_RULE]);
+    await policyOf(stack);
+    const redis = stack.api.deps.redis as TestRedis;
+    const [key] = (await keysMatching(redis, `${stack.prefix}*:policy`)).filter((name) => name.endsWith(":policy"));
+    const doc = JSON.parse((await redis.get(key!))!) as { rules: Array<{ limit: number }> };
+    doc.rules[0]!.limit = -1;
+    await redis.set(key!, JSON.stringify(doc));
+    const res = await stack.request("GET", "/rate-limits/policy", { key: ADMIN.key });
+    expect(res.status).toBe(500);
+    const problem = (await res.json()) as { code: string; errors?: unknown };
+    expect(problem.code).toBe("INTERNAL");
+    expect(problem.errors).toBeUndefined();
   });
 
   it("replaces the rules under optimistic concurrency; a stale expectedVersion is a 409 and changes nothing", async () => {

@@ -42,13 +42,25 @@ export function isInForce(override: Pick<StoredOverride, "expiresAt">, nowMs: nu
   return override.expiresAt === null || override.expiresAt > nowMs;
 }
 
+/** The stored policy document does not fit the rule schema (damaged by hand, or a stricter schema after an upgrade). */
+export class StoredPolicyError extends Error {
+  override readonly name = "StoredPolicyError";
+  constructor(problems: string) {
+    super(`the stored rate-limit policy does not fit the rule schema: ${problems}`);
+  }
+}
+
 /**
  * Reads a stored document back. The rules go through the same schema as at start-up, so a
  * document damaged by hand is refused (the caller keeps what it had) rather than half-applied.
  */
 export function parseStoredPolicy(json: string): StoredPolicy {
   const raw = JSON.parse(json) as Partial<StoredPolicy>;
-  const rules = rateLimitRules.parse(raw.rules);
+  const parsed = rateLimitRules.safeParse(raw.rules);
+  // Not zod's error: a stored document that does not fit is this server's fault, not the
+  // caller's (a raw zod error would be answered as the request's own 400, naming its fields).
+  if (!parsed.success) throw new StoredPolicyError(parsed.error.issues.map((issue) => `rules.${issue.path.join(".")}: ${issue.message}`).join("; "));
+  const rules = parsed.data;
   const overrides = Array.isArray(raw.overrides) ? raw.overrides.filter(isStoredOverride) : [];
   return { rules, overrides, updatedAt: Number(raw.updatedAt) || 0, updatedBy: String(raw.updatedBy ?? ""), configHash: String(raw.configHash ?? "") };
 }
