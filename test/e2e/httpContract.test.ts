@@ -69,6 +69,16 @@ describe("request validation", () => {
     await expectProblem(broken, 400, "VALIDATION_FAILED");
   });
 
+  it("answers 415 for a JSON body in a charset or Content-Encoding it does not read, and 400 naming the path for a malformed path encoding", async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(`${stack.url}/jobs/email`, { method: "POST", headers: { authorization: `Bearer ${USER_A.key}`, ...headers }, body: JSON.stringify(valid) });
+    await expectProblem(await post({ "content-type": "application/json; charset=latin1" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    await expectProblem(await post({ "content-type": "application/json", "content-encoding": "x-foo" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    const path = await stack.request("GET", "/jobs/status/email/%E0%A4%A", { key: USER_A.key });
+    expect(path.status).toBe(400);
+    expect(((await path.json()) as { detail: string }).detail).toBe("The path could not be decoded.");
+  });
+
   it("answers 404 in the same format for an unknown path", async () => {
     await expectProblem(await stack.request("GET", "/nope"), 404, "NOT_FOUND");
     await expectProblem(await stack.request("POST", "/jobs/sms", { key: USER_A.key, body: valid }), 404, "NOT_FOUND");

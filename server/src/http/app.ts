@@ -7,7 +7,7 @@ import type { TRPCError } from "@trpc/server";
 import { createExpressMiddleware } from "@trpc/server/adapters/express";
 import { DASHBOARD_PATH, mountDashboard } from "../dashboard/mountDashboard.js";
 import type { ServerDeps } from "../serverDeps.js";
-import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ValidationError } from "../errors/appErrors.js";
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors/appErrors.js";
 import { toAppError } from "../errors/problem.js";
 import { mountOpenApi, OPENAPI_PATHS } from "../openapi/index.js";
 import { aliasMethodLookup, MAX_BODY_BYTES, mountRestAliases } from "../rest/mountAliases.js";
@@ -128,6 +128,16 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOp
     if (parserError.type === "entity.too.large") return sendProblem(res, new PayloadTooLargeError(MAX_BODY_BYTES), deps.logger);
     if (parserError.type === "entity.parse.failed") {
       return sendProblem(res, new ValidationError([{ path: "", message: "the body is not valid JSON" }], "The body is not valid JSON."), deps.logger);
+    }
+    // A charset or Content-Encoding body-parser does not read is the body's format: 415, as a
+    // wrong Content-Type is (API.md), not a 400.
+    if (parserError.status === 415) {
+      const message = parserError.type === "encoding.unsupported" ? "The body's Content-Encoding is not supported." : "The body's charset is not supported: send JSON in UTF-8.";
+      return sendProblem(res, new UnsupportedMediaTypeError(message), deps.logger);
+    }
+    // Express's router failing to decode a path parameter (`%E0%A4%A`): about the path, not the body.
+    if (error instanceof URIError || (parserError.status === 400 && parserError.type === undefined && /decode param/i.test(String((error as Error).message)))) {
+      return sendProblem(res, new ValidationError([{ path: "", message: "the path holds a malformed percent-encoding" }], "The path could not be decoded."), deps.logger);
     }
     if (parserError.status !== undefined && parserError.status >= 400 && parserError.status < 500) {
       return sendProblem(res, new ValidationError([{ path: "", message: "the body could not be read" }], "The body could not be read."), deps.logger);
