@@ -175,7 +175,7 @@ describe("overrides", () => {
     expect(deleted!.details).toMatchObject({ before: { limit: 0, identity: "user:user-b" }, after: null, version: 3 });
   });
 
-  it("refuse an unknown rule, an identity of the wrong kind, a global rule and a past expiry, naming each field", async () => {
+  it("refuse an unknown rule, an identity of the wrong kind, a global rule, a past expiry and control characters, naming each field", async () => {
     const stack = await stackWith([EMAIL_RULE, { name: "everyone", key: "global", limit: 100, windowMs: 60_000, routes: ["POST /jobs/email"] }]);
     const put = (body: unknown) => stack.request("PUT", "/rate-limits/overrides", { key: ADMIN.key, body });
     const cases: Array<[unknown, string]> = [
@@ -185,6 +185,9 @@ describe("overrides", () => {
       [{ rule: "email-per-user", identity: "ip:not-an-ip", limit: 1 }, "identity"],
       [{ rule: "email-per-user", identity: "user:x", limit: 1, expiresAt: new Date(Date.now() - 1000).toISOString() }, "expiresAt"],
       [{ rule: "email-per-user", identity: "user:x", limit: -1 }, "limit"],
+      // Control characters, six bytes each in the stored JSON.
+      [{ rule: "email-per-user", identity: "user:x\u0001y", limit: 1 }, "identity"],
+      [{ rule: "email-per-user", identity: "user:x", limit: 1, reason: "a\u0000b" }, "reason"],
     ];
     for (const [body, field] of cases) {
       const res = await put(body);

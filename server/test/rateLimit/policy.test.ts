@@ -11,6 +11,7 @@ import type { RateLimitRule } from "@taskgate/shared";
 import { createAuditLog } from "../../src/audit/auditLog.js";
 import { VersionConflictError } from "../../src/errors/appErrors.js";
 import { createPolicyCache, createPolicyStore, createRateLimiter, replaceRules, setOverride, type StoredOverride } from "../../src/rateLimit/index.js";
+import { MAX_POLICY_DOCUMENT_BYTES } from "../../src/rateLimit/policy/policyStore.js";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
 import { commandsSent, connectTestRedis, type TestRedis } from "#test-support/redis.js";
 import { pollUntil } from "#test-support/time.js";
@@ -125,5 +126,17 @@ describe("the policy store", () => {
     const second = await a.audit.read({ limit: 2, cursor: first.nextCursor! });
     expect(second.entries.map((e) => e.target)).toEqual(["per-user/user:a", "policy"]);
     expect(second.nextCursor).toBeNull();
+  });
+});
+
+describe("the stored document's size", () => {
+  it(`refuses a change that would make the document larger than ${MAX_POLICY_DOCUMENT_BYTES} bytes, and writes nothing`, async () => {
+    const { store } = await apiProcess();
+    const before = await store.read();
+    // 5 000 overrides with 2 000-byte reasons: about 10 MiB of JSON.
+    const overrides: StoredOverride[] = Array.from({ length: 5000 }, (_, i) => ({ rule: "per-user", identity: `user:u${i}`, limit: 1, windowMs: null, expiresAt: null, reason: "r".repeat(2000), createdAt: 0, createdBy: "test" }));
+    const change = () => ({ next: { ...before!, overrides }, audit: { action: "test.bulk", target: "policy", details: {} } });
+    await expect(store.update("test", change)).rejects.toMatchObject({ code: "VALIDATION_FAILED", message: expect.stringMatching(/too large/) });
+    expect(await store.read()).toEqual(before);
   });
 });

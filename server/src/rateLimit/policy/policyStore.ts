@@ -7,13 +7,20 @@ import type { Cluster, Redis } from "ioredis";
 import { redisKeys, type RateLimitRule } from "@taskgate/shared";
 import { defineLuaCommands } from "@taskgate/shared/lua";
 import { auditFields, type AuditRecord } from "../../audit/auditLog.js";
-import { VersionConflictError } from "../../errors/appErrors.js";
+import { ValidationError, VersionConflictError } from "../../errors/appErrors.js";
 import { slotKeyPrefix } from "../../redis/slotPrefix.js";
 import { configHashOf, keptOverrides, parseStoredPolicy, type StoredPolicy, type VersionedPolicy } from "./policyDoc.js";
 import { policyWriteScript, type PolicyWriteCommands } from "./scripts.js";
 
 /** How often a change is tried again when another writer got in between (no expectedVersion given). */
 const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * Most bytes a stored policy document may take (8 MiB). Every change reads, parses and rewrites
+ * the whole document, and every API process reloads it; 20 000 overrides of usual size take
+ * about 4 MiB, while long reasons and identities could otherwise make one ten times that.
+ */
+export const MAX_POLICY_DOCUMENT_BYTES = 8 * 1024 * 1024;
 
 /** What a change makes of the current policy: the next document and what the audit entry says; null = no change. */
 export type PolicyChange = (current: VersionedPolicy | null) => { next: StoredPolicy; audit: Omit<AuditRecord, "actor"> } | null;
@@ -74,8 +81,14 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
       if (expectedVersion !== undefined && expectedVersion !== currentVersion) throw new VersionConflictError(expectedVersion, currentVersion);
       const result = change(current);
       if (result === null) return current;
+      const document = JSON.stringify(result.next);
+      const bytes = Buffer.byteLength(document);
+      if (bytes > MAX_POLICY_DOCUMENT_BYTES) {
+        const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+        throw new ValidationError([{ path: "", message: `the policy would take ${mib(bytes)}, more than the ${mib(MAX_POLICY_DOCUMENT_BYTES)} it may` }], "The policy would be too large; remove overrides or shorten their reasons.");
+      }
       const entry = { ...result.audit, actor, details: { ...result.audit.details, version: currentVersion + 1 } };
-      const [written, stored] = await client.policyWrite(docKey, versionKey, audit.key, currentVersion, JSON.stringify(result.next), audit.maxEntries, ...auditFields(entry));
+      const [written, stored] = await client.policyWrite(docKey, versionKey, audit.key, currentVersion, document, audit.maxEntries, ...auditFields(entry));
       if (written === 1) return { ...result.next, version: stored };
       if (expectedVersion !== undefined) throw new VersionConflictError(expectedVersion, stored);
       if (attempt >= MAX_WRITE_ATTEMPTS) throw new Error(`the policy changed under ${MAX_WRITE_ATTEMPTS} attempts in a row to update it`);
