@@ -15,3 +15,4 @@ export * from "./schemas/monitoring.js";
 export * from "./schemas/policy.js";
 export * from "./apiKeys.js";
 export * from "./sha256.js";
+export * from "./ipAddress.js";

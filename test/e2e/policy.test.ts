@@ -149,6 +149,18 @@ describe("the stored policy", () => {
 });
 
 describe("overrides", () => {
+  it("match an IP written in any spelling: stored canonical, applied to the request's address", async () => {
+    const stack = await stackWith([{ name: "per-ip", key: "ip", limit: 5, windowMs: 60_000, routes: ["POST /jobs/email"] }]);
+    // 127.0.0.1 as a dual-stack server would report it; the test API listens on 127.0.0.1.
+    const set = await stack.request("PUT", "/rate-limits/overrides", { key: ADMIN.key, body: { rule: "per-ip", identity: "ip:::FFFF:127.0.0.1", limit: 0 } });
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as Policy).overrides).toMatchObject([{ identity: "ip:127.0.0.1", limit: 0 }]);
+    expect(await send(stack, USER_A.key, 1)).toEqual([429]);
+    // Deleted under yet another spelling of the same address.
+    expect((await stack.request("DELETE", "/rate-limits/overrides/per-ip/ip:0:0:0:0:0:ffff:7f00:1", { key: ADMIN.key })).status).toBe(204);
+    expect(await send(stack, USER_A.key, 1)).toEqual([202]);
+  });
+
   it("change one user's limit and no one else's; limit 0 denies at once; delete restores the rule's limit", async () => {
     const stack = await stackWith([EMAIL_RULE]);
     const raised = await stack.request("PUT", "/rate-limits/overrides", { key: ADMIN.key, body: { rule: "email-per-user", identity: `user:${USER_A.userId}`, limit: 4, reason: "launch" } });

@@ -7,18 +7,19 @@ import { isIP } from "node:net";
 import type { Request, Response } from "express";
 import type { RequestContext } from "../requestContext.js";
 import type { KeyLookup } from "@taskgate/shared";
-import { presentedKey } from "@taskgate/shared";
+import { canonicalIp, presentedKey } from "@taskgate/shared";
 import { requestIdOf } from "./requestId.js";
 
 /**
- * The client's address: Express's `req.ip` when it is a valid IPv4 or IPv6 address, else the
- * socket's. With TRUST_PROXY, `req.ip` comes from X-Forwarded-For, which can hold any text; only
+ * The client's address, in its canonical spelling (`canonicalIp`): Express's `req.ip` when it is
+ * a valid IPv4 or IPv6 address, else the socket's. With TRUST_PROXY, `req.ip` comes from X-Forwarded-For, which can hold any text; only
  * an address may become a rate-limit identity or a blocked-log entry.
  */
 export function clientIp(req: Request): string {
   const derived = req.ip;
-  if (derived !== undefined && isIP(derived) !== 0) return derived;
-  return req.socket.remoteAddress ?? "unknown";
+  const address = derived !== undefined && isIP(derived) !== 0 ? derived : req.socket.remoteAddress;
+  // One spelling per address (`::ffff:127.0.0.1` is 127.0.0.1), as overrides are stored in.
+  return address === undefined ? "unknown" : canonicalIp(address);
 }
 
 export function buildRequestContext(req: Request, res: Response, keyLookup: KeyLookup | undefined): RequestContext {

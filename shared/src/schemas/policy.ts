@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { streamCursor, timeInput } from "./monitoring.js";
 import { rateLimitRule, rateLimitRules } from "./rateLimit.js";
+import { canonicalIp } from "../ipAddress.js";
 
 /** Most overrides one policy holds: each write rewrites the policy, and every API process reloads it. */
 export const MAX_POLICY_OVERRIDES = 20_000;
@@ -16,7 +17,8 @@ const version = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /**
  * Whom an override applies to: `user:<userId>` (for rules keyed by `user`) or `ip:<address>`
- * (rules keyed by `ip`; an IPv4 or IPv6 address as Express reports it).
+ * (rules keyed by `ip`; an IPv4 or IPv6 address in any spelling, kept in its canonical one:
+ * `canonicalIp`, which the API applies to every request's address too).
  */
 const ipAddress = z.union([z.ipv4(), z.ipv6()]);
 
@@ -32,7 +34,9 @@ export const overrideIdentity = z
   .regex(NO_CONTROL_CHARACTERS, { error: "must not contain control characters" })
   .refine((identity) => (identity.startsWith("user:") ? identity.length > 5 : identity.startsWith("ip:") && ipAddress.safeParse(identity.slice(3)).success), {
     error: "must be user:<userId> or ip:<IPv4 or IPv6 address>",
-  });
+  })
+  // Stored and looked up in one spelling per address, the one the API gives a request's IP.
+  .transform((identity) => (identity.startsWith("ip:") ? `ip:${canonicalIp(identity.slice(3))}` : identity));
 
 /** Input of `rateLimits.overrides.set` (`PUT /rate-limits/overrides`). */
 export const overrideSetInput = z
