@@ -201,6 +201,29 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
     }
   });
 
+  it("replays a scheduled send after its sendAt has passed; a new past sendAt is a 400 that leaves no record", async () => {
+    const key = fresh("schedule");
+    const schedule = (body: unknown, k: string) => stack.request("POST", "/jobs/email/schedule", { key: USER_A.key, body, headers: { "idempotency-key": k } });
+    const sendAt = new Date(Date.now() + 1500).toISOString();
+    const body = { ...mail(`scheduled ${key}`), sendAt };
+    const first = await schedule(body, key);
+    expect(first.status).toBe(202);
+    const stored = await first.json();
+    // The retry comes after sendAt: it is the same request, so it gets the same answer.
+    await pollUntil(async () => Date.now(), (now) => now > Date.parse(sendAt) + 100, 10_000);
+    const again = await schedule(body, key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.json()).toEqual(stored);
+
+    // The same past time on a fresh key is not a replay: refused, and nothing of it stays.
+    const before = (await keysMatching(stack.api.deps.redis, `${stack.prefix}:idem:*`)).length;
+    const refused = await schedule({ ...mail(`late ${key}`), sendAt }, fresh("late"));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ code: "VALIDATION_FAILED", errors: [{ path: "sendAt", message: "must be in the future" }] });
+    expect(await keysMatching(stack.api.deps.redis, `${stack.prefix}:idem:*`)).toHaveLength(before);
+  });
+
   it("works the same over tRPC with the Idempotency-Key header", async () => {
     const key = fresh("trpc");
     const call = () =>

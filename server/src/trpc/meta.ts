@@ -67,6 +67,13 @@ export interface ProcedureMeta {
   rest?: RestRoute;
   /** Docs for the OpenAPI document; a procedure with a REST alias should have them (a test checks). */
   doc?: ProcedureDoc;
+  /**
+   * Checks of the validated input that hold only at the time of the call (a `sendAt` in the
+   * future), run for a call that is not an idempotent replay, before the rate limit: issues are
+   * a 400 VALIDATION_FAILED, as the schema's. A replay of an earlier call gets its stored answer
+   * even when they would fail now. Default: none.
+   */
+  checkFresh?: (input: unknown) => Array<{ path: string; message: string }>;
 }
 
 /** The route name of a REST alias, as rules and records use it: `POST /jobs/email`. */

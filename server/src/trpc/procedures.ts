@@ -1,6 +1,7 @@
 /**
  * The procedure builders every router uses, in the request order of docs/ARCHITECTURE.md ("A request"):
- * access control → (input validation → idempotency) → rate limit → Redis ready → resolver.
+ * access control → (input validation → idempotency) → checks of the moment (meta.checkFresh; not
+ * for a replay) → rate limit → Redis ready → resolver.
  * What a procedure needs beyond its resolver (REST alias, docs, access) it declares in `meta`
  * (meta.ts); replays of idempotent calls are answered here, never in a resolver.
  */
@@ -11,6 +12,7 @@ import { recordBlocked } from "../rateLimit/index.js";
 import { t } from "./init.js";
 import type { ProcedureMeta } from "./meta.js";
 import { toTRPCError } from "../errors/problem.js";
+import { ValidationError } from "../errors/appErrors.js";
 import { accessDenial } from "./middleware/access.js";
 import { mapResolverError } from "./middleware/resolverErrors.js";
 import { createIdempotencyMiddleware, markEnqueueReachable, type IdempotencyContext } from "./middleware/idempotency.js";
@@ -55,7 +57,11 @@ export function createProcedures(deps: ServerDeps) {
   /** Last before the resolver: the rate limit (a replay is not charged), Redis ready, and a note that both passed. */
   const gate = t.middleware(async (call) => {
     if (queuesOnly && allReady(limiterConnection)) requireRedisReady(queuesOnly, call.ctx);
-    if (!(call.ctx as Partial<IdempotencyContext>).replay) await checkRateLimit(call);
+    if (!(call.ctx as Partial<IdempotencyContext>).replay) {
+      const issues = call.meta?.checkFresh?.(call.input);
+      if (issues && issues.length > 0) throw toTRPCError(new ValidationError(issues));
+      await checkRateLimit(call);
+    }
     requireRedisReady(redisConnections, call.ctx);
     markEnqueueReachable(call.ctx);
     return call.next();

@@ -116,27 +116,44 @@ function requireBody(value: { text?: unknown; html?: unknown }, ctx: z.Refinemen
 export const emailJobInput = emailFields.strict().superRefine(requireBody);
 export type EmailJobInput = z.infer<typeof emailJobInput>;
 
-/** Exactly one of `sendAt` (in the future, at most 30 days ahead) or `delayMs`. */
-function checkScheduleTime(value: { sendAt?: unknown; delayMs?: unknown }, ctx: z.RefinementCtx) {
+/** Exactly one of `sendAt` or `delayMs`. */
+function checkScheduleChoice(value: { sendAt?: unknown; delayMs?: unknown }, ctx: z.RefinementCtx) {
   if ((value.sendAt === undefined) === (value.delayMs === undefined)) {
     ctx.addIssue({ code: "custom", path: ["sendAt"], message: "give exactly one of sendAt or delayMs" });
   }
+}
+
+/**
+ * What is wrong with a `sendAt` at `nowMs`: it must be in the future and at most 30 days ahead.
+ * Not part of `scheduleEmailJobInput`: a retry of a scheduled send with its Idempotency-Key
+ * after `sendAt` has passed must still get its stored answer, so the API checks this only for a
+ * call that is not such a replay (the procedure's `checkFresh`).
+ */
+export function scheduleTimeIssues(value: { sendAt?: unknown }, nowMs: number): Array<{ path: string; message: string }> {
   // zod 4 runs refinements even when a field already failed (its value is then still the
   // raw input), so check the type before using it.
-  if (value.sendAt instanceof Date) {
-    const ahead = value.sendAt.getTime() - Date.now();
-    if (!(ahead > 0)) ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be in the future" });
-    else if (ahead > MAX_SCHEDULE_AHEAD_MS) {
-      ctx.addIssue({ code: "custom", path: ["sendAt"], message: "must be at most 30 days ahead" });
-    }
-  }
+  if (!(value.sendAt instanceof Date)) return [];
+  const ahead = value.sendAt.getTime() - nowMs;
+  if (!(ahead > 0)) return [{ path: "sendAt", message: "must be in the future" }];
+  if (ahead > MAX_SCHEDULE_AHEAD_MS) return [{ path: "sendAt", message: "must be at most 30 days ahead" }];
+  return [];
+}
+
+/** Exactly one of `sendAt` (in the future, at most 30 days ahead) or `delayMs`. */
+function checkScheduleTime(value: { sendAt?: unknown; delayMs?: unknown }, ctx: z.RefinementCtx) {
+  checkScheduleChoice(value, ctx);
+  for (const issue of scheduleTimeIssues(value, Date.now())) ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
 }
 
 const sendAt = z
   .union([z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with a zone" }), z.date()])
   .transform((value) => (typeof value === "string" ? new Date(value) : value));
 
-/** Input of `POST /jobs/email/schedule`: the same email plus exactly one of `sendAt` or `delayMs`. */
+/**
+ * Input of `POST /jobs/email/schedule`: the same email plus exactly one of `sendAt` or `delayMs`.
+ * Whether `sendAt` is in the future (and at most 30 days ahead) is `scheduleTimeIssues`, which
+ * the API checks after the Idempotency-Key: a replay is answered however much time has passed.
+ */
 export const scheduleEmailJobInput = emailFields
   .extend({
     sendAt: sendAt.optional(),
@@ -145,7 +162,7 @@ export const scheduleEmailJobInput = emailFields
   .strict()
   .superRefine((value, ctx) => {
     requireBody(value, ctx);
-    checkScheduleTime(value, ctx);
+    checkScheduleChoice(value, ctx);
   });
 export type ScheduleEmailJobInput = z.input<typeof scheduleEmailJobInput>;
 

@@ -12,6 +12,7 @@ import {
   jobStatusInput,
   rescheduleEmailJobInput,
   scheduleEmailJobInput,
+  scheduleTimeIssues,
   type EnqueueResult,
 } from "@taskgate/shared";
 import { auditActor } from "../../audit/auditLog.js";
@@ -81,6 +82,8 @@ export function jobsRouter(deps: ServerDeps, p: Procedures) {
         scheduleEmailJobInput,
         {
           rest: { method: "POST", path: "/jobs/email/schedule", input: "body", status: 202, location: true },
+          // After the Idempotency-Key: a retry after sendAt has passed gets its stored answer.
+          checkFresh: (input) => scheduleTimeIssues(input as { sendAt?: Date }, Date.now()),
           doc: {
             tag: "jobs",
             summary: "Schedule an email",
