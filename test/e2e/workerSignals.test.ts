@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "#test-support/ports.js";
 import { exitWithin, spawnEntry, type RunningProcess } from "#test-support/processes.js";
 import { randomPrefix } from "#test-support/redis.js";
-import { sleep } from "#test-support/time.js";
+import { pollUntil, sleep } from "#test-support/time.js";
 
 const SHUTDOWN_TIMEOUT_MS = 1000;
 let proc: RunningProcess | undefined;
@@ -22,8 +22,10 @@ describe("a worker process stopped during startup", () => {
     // A port nothing listens on: the worker keeps waiting for its Redis.
     const port = await freePort();
     proc = spawnEntry("worker/src/main.ts", { REDIS_URL: `redis://127.0.0.1:${port}`, KEY_PREFIX: randomPrefix(), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), WORKER_METRICS_PORT: "" });
-    // Long enough for the process to be inside startWorker, waiting for Redis.
-    await sleep(2500);
+    // Inside startWorker, waiting for Redis (it logs this once it takes signals).
+    const starting = proc;
+    await pollUntil(async () => starting.logs().some((line) => line.msg === "worker starting") || starting.child.exitCode !== null, Boolean, 30_000);
+    await sleep(500);
     expect(proc.child.exitCode, proc.output()).toBeNull();
     proc.child.kill("SIGTERM");
     expect(await exitWithin(proc, SHUTDOWN_TIMEOUT_MS + 5000)).toBe(1);

@@ -26,6 +26,7 @@ try {
     // again when those expire, so nothing is lost (docs/OPERATIONS.md, Shutdown).
     return running.close().then(() => true);
   }, logger);
+  logger.info("worker starting");
   await starting;
 } catch (error) {
   if (error instanceof ConfigError) {
