@@ -180,6 +180,28 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
     }
   });
 
+  it("charges a key reused with another body like any request that is not a replay: RateLimit headers, then 429", async () => {
+    const tight = await startStack({ worker: false, env: { API_KEYS: API_KEYS_JSON, RATE_LIMIT_RULES: JSON.stringify([{ name: "three", key: "user", limit: 3, windowMs: 60000 }]) } });
+    try {
+      const key = fresh("conflict");
+      const send = (subject: string) => tight.request("POST", "/jobs/email", { key: USER_A.key, body: mail(subject), headers: { "idempotency-key": key } });
+      const remaining = (res: Response) => /;r=(\d+)/.exec(res.headers.get("ratelimit") ?? "")?.[1];
+      const first = await send("original");
+      expect([first.status, remaining(first)]).toEqual([202, "2"]);
+      const reused = await send("another body");
+      expect([reused.status, remaining(reused)]).toEqual([422, "1"]);
+      const replay = await send("original");
+      expect([replay.status, replay.headers.get("idempotent-replayed")]).toEqual([202, "true"]);
+      expect((await send("yet another")).status).toBe(422);
+      // The limit is used up by the 202 and the two 422s; the replay took nothing.
+      const over = await send("one more");
+      expect(over.status).toBe(429);
+      expect(((await over.json()) as { code: string }).code).toBe("RATE_LIMITED");
+    } finally {
+      await tight.close();
+    }
+  });
+
   it("leaves no idempotency record behind for a 429, over REST and tRPC", async () => {
     const tight = await startStack({ worker: false, env: { API_KEYS: API_KEYS_JSON, RATE_LIMIT_RULES: JSON.stringify([{ name: "one", key: "user", limit: 1, windowMs: 60000 }]) } });
     try {

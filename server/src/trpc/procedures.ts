@@ -54,14 +54,17 @@ export function createProcedures(deps: ServerDeps) {
   // 503 below; closed: its own 503), and it can charge nothing.
   const queuesOnly = deps.queueRedis === deps.redis ? undefined : [deps.queueRedis];
   const limiterConnection = [deps.redis];
-  /** Last before the resolver: the rate limit (a replay is not charged), Redis ready, and a note that both passed. */
+  /** Last before the resolver: the rate limit (a replay is not charged; a key conflict is, then refused), Redis ready, and a note that both passed. */
   const gate = t.middleware(async (call) => {
     if (queuesOnly && allReady(limiterConnection)) requireRedisReady(queuesOnly, call.ctx);
-    if (!(call.ctx as Partial<IdempotencyContext>).replay) {
+    const idempotent = call.ctx as Partial<IdempotencyContext>;
+    if (!idempotent.replay) {
       const issues = call.meta?.checkFresh?.(call.input);
       if (issues && issues.length > 0) throw toTRPCError(new ValidationError(issues));
       await checkRateLimit(call);
     }
+    // A key in use or reused with another body: charged like any call that is not a replay.
+    if (idempotent.refusal) throw idempotent.refusal;
     requireRedisReady(redisConnections, call.ctx);
     markEnqueueReachable(call.ctx);
     return call.next();

@@ -1,6 +1,7 @@
 /**
  * Producer idempotency (docs/OPERATIONS.md "The guarantees") as tRPC middleware, after input validation (the
- * fingerprint is of the validated body) and before rate limiting (a replay is not charged).
+ * fingerprint is of the validated body) and before rate limiting (a replay is not charged; a key
+ * in use or reused with another body is, and its 409 or 422 comes after the rate limit).
  * The claimed record's id becomes the BullMQ job id, so a crash between enqueue and storing
  * the answer cannot enqueue twice.
  */
@@ -30,6 +31,12 @@ export interface IdempotencyContext {
   replay: { output: unknown } | undefined;
   /** Set by `markEnqueueReachable` once every check before the resolver passed (see there). */
   attempt: { reachedResolver: boolean };
+  /**
+   * The 409 or 422 of a key in use or reused with another body. Thrown by the procedure
+   * builder's gate after the rate limit, which charges such a request as any other that is not
+   * a replay (over the limit, it is a 429 instead).
+   */
+  refusal: Error | undefined;
 }
 
 /**
@@ -45,7 +52,7 @@ export function markEnqueueReachable(ctx: object): void {
 export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
   return middleware(async ({ ctx, path, meta, input, next }) => {
     const key = ctx.idempotencyKey;
-    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, attempt: { reachedResolver: false } };
+    const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, attempt: { reachedResolver: false }, refusal: undefined };
     if (key === undefined) return next({ ctx: plain });
     if (!isValidIdempotencyKey(key)) {
       throw toTRPCError(new ValidationError([{ path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" }]));
@@ -57,11 +64,12 @@ export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
       case "replay":
         ctx.setHeader("Idempotent-Replayed", "true");
         return next({ ctx: { ...plain, replay: { output: superjson.parse(claim.body) } } });
+      // Nothing was claimed, so nothing is released; the gate charges the request, then refuses it.
       case "in_use":
         ctx.setHeader("Retry-After", "1");
-        throw toTRPCError(new IdempotencyKeyInUseError());
+        return next({ ctx: { ...plain, refusal: toTRPCError(new IdempotencyKeyInUseError()) } });
       case "mismatch":
-        throw toTRPCError(new IdempotencyKeyReusedError());
+        return next({ ctx: { ...plain, refusal: toTRPCError(new IdempotencyKeyReusedError()) } });
       case "claimed":
         break;
     }
