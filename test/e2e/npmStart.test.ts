@@ -14,6 +14,20 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** `scripts/start.ts` against a Redis URL nothing answers (so it starts a private one), killed with all its children afterwards. */
+async function startOnPrivateRedis() {
+  const [redisPort, apiPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const start = spawnEntry("scripts/start.ts", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info" });
+  cleanup.push(async () => {
+    for (const pid of descendantsOf(start.pid)) process.kill(pid, "SIGKILL");
+    await start.kill();
+  });
+  return { start, redisUrl, apiPort };
+}
+
 /** `npm run start` as a user runs it, against a Redis that is not there (so it starts a private one). */
 async function startThroughNpm(options: { ownProcessGroup?: boolean } = {}) {
   const [redisPort, apiPort] = [await freePort(), await freePort()];
@@ -99,15 +113,7 @@ describe("npm start (the all-in-one main job)", () => {
   });
 
   it("stops its private Redis on a SIGTERM sent while that Redis is still starting", async () => {
-    const [redisPort, apiPort] = [await freePort(), await freePort()];
-    const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const redisUrl = `redis://127.0.0.1:${redisPort}`;
-    const start = spawnEntry("scripts/start.ts", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info" });
-    cleanup.push(async () => {
-      for (const pid of descendantsOf(start.pid)) process.kill(pid, "SIGKILL");
-      await start.kill();
-    });
+    const { start, redisUrl } = await startOnPrivateRedis();
     // The moment redis-server is spawned, before it answers and before "no Redis answered".
     const isRedisServer = (pid: number) => {
       try {
@@ -125,15 +131,7 @@ describe("npm start (the all-in-one main job)", () => {
   });
 
   it("stops its private Redis and every child on a SIGTERM sent the moment that Redis is up, whether startup had finished or not", async () => {
-    const [redisPort, apiPort] = [await freePort(), await freePort()];
-    const dir = mkdtempSync(join(tmpdir(), "taskgate-start-"));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const redisUrl = `redis://127.0.0.1:${redisPort}`;
-    const start = spawnEntry("scripts/start.ts", { REDIS_URL: redisUrl, PORT: String(apiPort), OUTBOX_DIR: join(dir, "outbox"), LOG_LEVEL: "info" });
-    cleanup.push(async () => {
-      for (const pid of descendantsOf(start.pid)) process.kill(pid, "SIGKILL");
-      await start.kill();
-    });
+    const { start, redisUrl, apiPort } = await startOnPrivateRedis();
     await pollUntil(async () => start.logs().some((line) => String(line.msg).startsWith("no Redis answered")), Boolean, 30_000);
     const children = descendantsOf(start.pid);
     start.child.kill("SIGTERM");
