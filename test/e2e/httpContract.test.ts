@@ -73,6 +73,10 @@ describe("request validation", () => {
     const post = (headers: Record<string, string>) =>
       fetch(`${stack.url}/jobs/email`, { method: "POST", headers: { authorization: `Bearer ${USER_A.key}`, ...headers }, body: JSON.stringify(valid) });
     await expectProblem(await post({ "content-type": "application/json; charset=latin1" }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    // The same over tRPC, which would otherwise read the body as UTF-8 whatever its label.
+    const trpc = await fetch(`${stack.url}/trpc/jobs.email.create`, { method: "POST", headers: { authorization: `Bearer ${USER_A.key}`, "content-type": "application/json; charset=latin1" }, body: JSON.stringify({ json: valid }) });
+    expect(trpc.status).toBe(415);
+    expect(await post({ "content-type": 'application/json; charset="UTF-8"' })).toHaveProperty("status", 202);
     await expectProblem(await post({ "content-type": "application/json", "content-encoding": "x-foo" }), 415, "UNSUPPORTED_MEDIA_TYPE");
     const path = await stack.request("GET", "/jobs/status/email/%E0%A4%A", { key: USER_A.key });
     expect(path.status).toBe(400);

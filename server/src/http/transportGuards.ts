@@ -23,10 +23,15 @@ export function hasBody(req: Request): boolean {
   return req.headers["transfer-encoding"] !== undefined;
 }
 
-/** Whether the body is declared as JSON: `application/json` or `application/*+json`, any parameters. */
+/** Whether the body is declared as JSON: `application/json` or `application/*+json`, with no charset or UTF-8. */
 export function isJsonBody(req: Request): boolean {
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
-  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+  const [mediaType, ...parameters] = (req.headers["content-type"] ?? "").split(";");
+  const type = mediaType!.trim().toLowerCase();
+  if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) return false;
+  // JSON is UTF-8 (RFC 8259): a body labelled with another charset is refused on both
+  // transports alike (body-parser refuses most of them on REST; tRPC would read it as UTF-8).
+  const charset = parameters.map((parameter) => /^\s*charset\s*=\s*"?([^";\s]*)"?\s*$/i.exec(parameter)?.[1]).find((value) => value !== undefined);
+  return charset === undefined || /^utf-?8$/i.test(charset);
 }
 
 const TRPC_METHODS = ["GET", "POST"] as const;
