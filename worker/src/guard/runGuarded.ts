@@ -130,8 +130,7 @@ export async function runGuarded<R, C = undefined>(options: RunGuardedOptions<R,
       }
       if (definitelyNotSent(options, error)) {
         renewer.stop(run);
-        // Best effort: if the release fails, the lease runs out and the retry takes over later.
-        await guard.release(queue, jobId, owner).catch(() => false);
+        await releaseClaim(options);
       }
       throw error;
     }
@@ -186,8 +185,14 @@ async function settleLate<R, C>(options: RunGuardedOptions<R, C>, effect: Promis
     await guard.markDone(queue, jobId, owner, result).catch((error: unknown) => reportDoneMarkFailure(options, error));
   } catch (error) {
     stopRenewing();
-    if (definitelyNotSent(options, error)) await guard.release(queue, jobId, owner).catch(() => false);
+    if (definitelyNotSent(options, error)) await releaseClaim(options);
   }
+}
+
+/** Lets go of the run's claim after an effect that definitely did not happen; never rejects. */
+async function releaseClaim<C>(options: RunGuardedOptions<unknown, C>): Promise<void> {
+  // Best effort: if the release fails, the lease runs out and the retry takes over later.
+  await options.guard.release(options.queue, options.jobId, options.owner).catch(() => false);
 }
 
 /** One lease renewer per guard, made on its first run (see `leaseRenewer.ts`). */
