@@ -5,7 +5,7 @@
  * from the router, so a procedure is declared once (docs/ARCHITECTURE.md, "Adding a procedure").
  */
 
-import type { ErrorCode } from "@taskgate/shared";
+import type { ErrorCode, FieldIssue } from "@taskgate/shared";
 
 /** Who may call a procedure. */
 export type Access = "public" | "user" | "admin";
@@ -73,7 +73,7 @@ export interface ProcedureMeta {
    * a 400 VALIDATION_FAILED, as the schema's. A replay of an earlier call gets its stored answer
    * even when they would fail now. Default: none.
    */
-  checkFresh?: (input: unknown) => Array<{ path: string; message: string }>;
+  checkFresh?: (input: unknown) => FieldIssue[];
 }
 
 /** The route name of a REST alias, as rules and records use it: `POST /jobs/email`. */

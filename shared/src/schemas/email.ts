@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { MAX_SCHEDULE_AHEAD_MS } from "../queues.js";
+import type { FieldIssue } from "../errors.js";
 
 /** Most recipients in one of `to`, `cc`, `bcc`. */
 export const MAX_RECIPIENTS = 50;
@@ -129,7 +130,7 @@ function checkScheduleChoice(value: { sendAt?: unknown; delayMs?: unknown }, ctx
  * after `sendAt` has passed must still get its stored answer, so the API checks this only for a
  * call that is not such a replay (the procedure's `checkFresh`).
  */
-export function scheduleTimeIssues(value: { sendAt?: unknown }, nowMs: number): Array<{ path: string; message: string }> {
+export function scheduleTimeIssues(value: { sendAt?: unknown }, nowMs: number): FieldIssue[] {
   // zod 4 runs refinements even when a field already failed (its value is then still the
   // raw input), so check the type before using it.
   if (!(value.sendAt instanceof Date)) return [];
