@@ -150,7 +150,7 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
     expect((await jobCount()) - before).toBe(1);
   });
 
-  it("costs a bounded number of Redis round trips: 4 for a first request with a key, 1 for a replay, 2 without a key", async () => {
+  it("costs a bounded number of Redis round trips: 4 for a first request with a key, 2 for a replay, 2 without a key", async () => {
     // Request counters are summed in memory and flushed once per METRICS_FLUSH_MS, and the policy
     // version is polled once per POLICY_REFRESH_MS (60 s each in this stack), so neither adds
     // anything per request nor lands inside a measured request.
@@ -160,7 +160,9 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
     expect(first.names).toHaveLength(4); // claim, rate limit, enqueue, store the answer
     expect(first.roundTrips).toBe(4);
     const replay = await commandsSent(redis, () => post(key, mail("trips")).then((r) => r.arrayBuffer()));
-    expect(replay.roundTrips).toBe(1); // the claim finds the stored answer; no rate-limit charge
+    // The claim finds the stored answer; the limiter's peek (which writes nothing) gives its
+    // RateLimit headers, and nothing is charged.
+    expect(replay.roundTrips).toBe(2);
     const plain = await commandsSent(redis, () => post(undefined, mail("trips plain")).then((r) => r.arrayBuffer()));
     expect(plain.roundTrips).toBe(2); // rate limit, enqueue
     expect(plain.names.every((n) => n.startsWith("eval"))).toBe(true);
@@ -192,6 +194,14 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
       expect([reused.status, remaining(reused)]).toEqual([422, "1"]);
       const replay = await send("original");
       expect([replay.status, replay.headers.get("idempotent-replayed")]).toEqual([202, "true"]);
+      // A replay carries the headers too, showing what is left: the 202 and the 422 used two.
+      expect([remaining(replay), replay.headers.get("ratelimit-policy")]).toEqual(["1", '"three";q=3;w=60']);
+      const overTrpc = await fetch(`${tight.url}/trpc/jobs.email.create`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}`, "idempotency-key": key },
+        body: JSON.stringify({ json: mail("original") }),
+      });
+      expect([overTrpc.status, overTrpc.headers.get("idempotent-replayed"), remaining(overTrpc)]).toEqual([200, "true", "1"]);
       expect((await send("yet another")).status).toBe(422);
       // The limit is used up by the 202 and the two 422s; the replay took nothing.
       const over = await send("one more");

@@ -74,6 +74,13 @@ export interface RateLimiter {
    * round trip, none when no rule matches. Never rejects.
    */
   check(request: RateLimitRequest): Promise<RateLimitDecision>;
+  /**
+   * What `check` would answer now, recording nothing: every outcome's `remaining` is what the
+   * rule has left before this request (for the RateLimit headers of an answer that is not
+   * charged, an idempotent replay). One Redis round trip that writes nothing, none when no rule
+   * matches. Never rejects; a failure is a decision with `failure` and no outcomes, as `check`'s.
+   */
+  peek(request: RateLimitRequest): Promise<RateLimitDecision>;
 }
 
 class CommandTimeoutError extends Error {
@@ -123,7 +130,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return { allowed: failMode === "open", outcomes: [], violated: [], shadowed: [], failure, error, at };
   }
 
-  async function checkWith(policy: ActivePolicy, request: RateLimitRequest, at: number, compareVersion: boolean): Promise<RateLimitDecision | "stale"> {
+  /** `memberId` "" makes the script a peek: it answers as a check and writes nothing. */
+  async function checkWith(policy: ActivePolicy, request: RateLimitRequest, at: number, compareVersion: boolean, memberId: string): Promise<RateLimitDecision | "stale"> {
     const matched = policy.matcher.match(request);
     const n = matched.length;
     if (n === 0) return { allowed: true, outcomes: [], violated: [], shadowed: [], at };
@@ -135,7 +143,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     const rules = Buffer.allocUnsafe(RULE_ARG_BYTES * n);
     args[0] = n + 1;
     args[n + 1] = versionKey;
-    args[n + 2] = nextMemberId();
+    args[n + 2] = memberId;
     args[n + 3] = compareVersion ? policy.version : "";
     args[n + 4] = rules;
     const costs: number[] = new Array<number>(n);
@@ -204,16 +212,19 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     return admitted ? { allowed: true, outcomes, violated, shadowed, at } : { allowed: false, outcomes, violated, shadowed, reported: pickReported(violated), at };
   }
 
+  async function decide(request: RateLimitRequest, record: boolean): Promise<RateLimitDecision> {
+    const at = now();
+    for (let attempt = 0; ; attempt++) {
+      // After a few reloads that still met a newer version (changes in quick succession),
+      // check with the newest this process has rather than not at all.
+      const decision = await checkWith(source.current(), request, at, attempt < MAX_STALE_RETRIES, record ? nextMemberId() : "");
+      if (decision !== "stale") return decision;
+      await source.reload();
+    }
+  }
+
   return {
-    async check(request) {
-      const at = now();
-      for (let attempt = 0; ; attempt++) {
-        // After a few reloads that still met a newer version (changes in quick succession),
-        // check with the newest this process has rather than not at all.
-        const decision = await checkWith(source.current(), request, at, attempt < MAX_STALE_RETRIES);
-        if (decision !== "stale") return decision;
-        await source.reload();
-      }
-    },
+    check: (request) => decide(request, true),
+    peek: (request) => decide(request, false),
   };
 }

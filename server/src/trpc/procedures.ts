@@ -16,7 +16,7 @@ import { ValidationError } from "../errors/appErrors.js";
 import { accessDenial } from "./middleware/access.js";
 import { mapResolverError } from "./middleware/resolverErrors.js";
 import { createIdempotencyMiddleware, markEnqueueReachable, type IdempotencyContext } from "./middleware/idempotency.js";
-import { createRateLimitCheck } from "./middleware/rateLimit.js";
+import { createRateLimitCheck, createRateLimitPeek } from "./middleware/rateLimit.js";
 import { requireRedisReady } from "./middleware/redisReady.js";
 import { allReady } from "../redis/connect.js";
 
@@ -38,6 +38,7 @@ export function createProcedures(deps: ServerDeps) {
       }),
     onDecision: (decision) => deps.metrics.observeRateLimit(decision),
   });
+  const showRateLimit = createRateLimitPeek({ limiter: deps.limiter, logger: deps.logger });
   const idempotency = createIdempotencyMiddleware({ store: deps.idempotency, logger: deps.logger, onOutcome: (outcome) => deps.metrics.observeIdempotency(outcome) });
   // Few middleware levels on purpose: each costs per call (in tRPC's own chain, which tRPC's
   // adapter runs, two copies of the call's options through its build's spread helper; a
@@ -54,7 +55,7 @@ export function createProcedures(deps: ServerDeps) {
   // 503 below; closed: its own 503), and it can charge nothing.
   const queuesOnly = deps.queueRedis === deps.redis ? undefined : [deps.queueRedis];
   const limiterConnection = [deps.redis];
-  /** Last before the resolver: the rate limit (a replay is not charged; a key conflict is, then refused), Redis ready, and a note that both passed. */
+  /** Last before the resolver: the rate limit (a replay is not charged, only shown its headers; a key conflict is charged, then refused), Redis ready, and a note that both passed. */
   const gate = t.middleware(async (call) => {
     if (queuesOnly && allReady(limiterConnection)) requireRedisReady(queuesOnly, call.ctx);
     const idempotent = call.ctx as Partial<IdempotencyContext>;
@@ -62,6 +63,9 @@ export function createProcedures(deps: ServerDeps) {
       const issues = call.meta?.checkFresh?.(call.input);
       if (issues && issues.length > 0) throw toTRPCError(new ValidationError(issues));
       await checkRateLimit(call);
+    } else {
+      // Not charged, but answered with the headers every response on a limited route carries.
+      await showRateLimit(call);
     }
     // A key in use or reused with another body: charged like any call that is not a replay.
     if (idempotent.refusal) throw idempotent.refusal;

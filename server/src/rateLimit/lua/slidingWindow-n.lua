@@ -21,7 +21,9 @@
                    hash slot under Redis Cluster)
     KEYS[n + 1]    the stored policy's version (a string key; absent = no stored policy)
 
-    ARGV[1]        member id, unique per request
+    ARGV[1]        member id, unique per request; "" = a peek: answer as a check would (the
+                   request's cost against what each rule counts now) and write nothing, for
+                   the RateLimit headers of an answer that is not charged (an idempotent replay)
     ARGV[2]        the policy version the caller's rules are from; "" = do not compare
     ARGV[3]        the rules, 25 bytes each, rule i at byte 25(i - 1) + 1, as struct ">dddB":
                      limit    (cost units, integer >= 0; an override's limit; 0 denies all)
@@ -47,7 +49,7 @@
   and 1 + 2n when every rule admits it (the short form: every retryAfterMs would be 0):
     [1] = 1, [2i] remaining and [2i + 1] resetMs of rule i, as above.
 
-  Writes: only an admitted request writes. Per rule (but a shadow rule that would deny) it
+  Writes: only an admitted request writes, and a peek never does. Per rule (but a shadow rule that would deny) it
   removes the entries that have left the window (ZREMRANGEBYRANK: they are the lowest ranks),
   adds its members (ZADD) and, when the TTL rule below says so, sets the TTL. A denial writes
   nothing at all, so hammering while denied neither grows a set nor extends the wait.
@@ -188,7 +190,7 @@ for i = 1, n do
 end
 out[2 * n + 2] = nil
 
-if out[1] == 1 then
+if out[1] == 1 and argv[1] ~= "" then
   -- This request's member, made at most once in each form.
   local plainMember, markedMember
   for i = 1, n do

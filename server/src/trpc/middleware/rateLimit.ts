@@ -10,7 +10,7 @@ import type { RuleOutcome } from "@taskgate/shared";
 import { RateLimitedError, UnavailableError } from "../../errors/appErrors.js";
 import { toTRPCError } from "../../errors/problem.js";
 import type { RequestContext } from "../../requestContext.js";
-import { formatRateLimitHeaders, recipientCount, recordBlocked, retryAfterSeconds, type RateLimitDecision, type RateLimiter } from "../../rateLimit/index.js";
+import { formatRateLimitHeaders, recipientCount, recordBlocked, retryAfterSeconds, type RateLimitDecision, type RateLimiter, type RateLimitRequest } from "../../rateLimit/index.js";
 import { routeOfProcedure, type ProcedureMeta } from "../meta.js";
 
 export interface RateLimitCheckDeps {
@@ -34,6 +34,35 @@ export interface RateLimitedCall {
   input: unknown;
 }
 
+/** What the limiter is asked about one call. */
+function limitedRequest(ctx: RequestContext, route: string, input: unknown): RateLimitRequest {
+  return {
+    route,
+    ip: ctx.ip,
+    // Rules with `cost: "recipients"` charge a mail once per recipient (to + cc + bcc).
+    recipients: recipientCount(input),
+    ...(ctx.caller ? { userId: ctx.caller.userId, apiKey: ctx.caller.apiKey, tier: ctx.caller.tier } : {}),
+  };
+}
+
+/**
+ * The RateLimit headers of a call that is answered without being charged (an idempotent
+ * replay): what each rule has left now, from a peek that records nothing. Never throws, never
+ * refuses: a replay is answered whatever the limiter says, and without headers when Redis does
+ * not answer the peek (the replay itself came from Redis, so that is rare).
+ */
+export function createRateLimitPeek(deps: Pick<RateLimitCheckDeps, "limiter" | "logger">): (call: RateLimitedCall) => Promise<void> {
+  return async ({ ctx, path, meta, input }) => {
+    const route = routeOfProcedure(meta, path);
+    const decision = await deps.limiter.peek(limitedRequest(ctx, route, input));
+    if (decision.failure) {
+      deps.logger.debug({ requestId: ctx.requestId, failure: decision.failure, route }, "no RateLimit headers for a replay: the limiter could not reach Redis");
+      return;
+    }
+    for (const [name, value] of Object.entries(formatRateLimitHeaders(decision.outcomes))) ctx.setHeader(name, value);
+  };
+}
+
 /** Charges one call against the rules; resolves when it is admitted, throws its 429 or 503 when not. */
 export function createRateLimitCheck(deps: RateLimitCheckDeps): (call: RateLimitedCall) => Promise<void> {
   /** Writes one blocked-log entry off the request path: failures are logged, never thrown. */
@@ -44,13 +73,7 @@ export function createRateLimitCheck(deps: RateLimitCheckDeps): (call: RateLimit
 
   return async ({ ctx, path, meta, input }) => {
     const route = routeOfProcedure(meta, path);
-    const decision = await deps.limiter.check({
-      route,
-      ip: ctx.ip,
-      // Rules with `cost: "recipients"` charge a mail once per recipient (to + cc + bcc).
-      recipients: recipientCount(input),
-      ...(ctx.caller ? { userId: ctx.caller.userId, apiKey: ctx.caller.apiKey, tier: ctx.caller.tier } : {}),
-    });
+    const decision = await deps.limiter.check(limitedRequest(ctx, route, input));
     deps.onDecision?.(decision);
     if (decision.failure) deps.logger.warn({ requestId: ctx.requestId, failure: decision.failure, route }, "rate limiter could not reach Redis");
     for (const [name, value] of Object.entries(formatRateLimitHeaders(decision.outcomes))) ctx.setHeader(name, value);
