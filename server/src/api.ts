@@ -22,6 +22,7 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { rescheduleJobScript } from "./jobs/scripts.js";
 import { countRetryingScript } from "./observability/index.js";
 import { createAppRouter } from "./trpc/appRouter.js";
+import { answerClientErrors } from "./http/clientErrors.js";
 
 /** A running API process. */
 export interface RunningApi {
@@ -167,6 +168,7 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
     },
     app,
   );
+  answerClientErrors(server, logger);
   server.listen(config.port, config.host);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   FORBIDDEN: { status: 403, title: "Forbidden" },
   NOT_FOUND: { status: 404, title: "Not found" },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  /** The request's headers and body had not all arrived within HTTP_REQUEST_TIMEOUT_MS (answered by the HTTP server itself). */
+  REQUEST_TIMEOUT: { status: 408, title: "Request timeout" },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: "Idempotency key in use" },
   VERSION_CONFLICT: { status: 409, title: "Version conflict" },
   JOB_NOT_PENDING: { status: 409, title: "Job not pending" },
@@ -15,6 +17,8 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency key reused" },
   RATE_LIMITED: { status: 429, title: "Too many requests" },
+  /** The request's headers are over Node's limit (16 KiB in all; answered by the HTTP server itself). */
+  HEADERS_TOO_LARGE: { status: 431, title: "Request header fields too large" },
   INTERNAL: { status: 500, title: "Internal error" },
   UNAVAILABLE: { status: 503, title: "Service unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -140,6 +140,59 @@ describe("TRUST_PROXY and X-Forwarded-For", () => {
   });
 });
 
+/** What a server sent on a raw socket until it closed: status, headers (lower-case names), body. */
+function parseRaw(received: string) {
+  const [head = "", body = ""] = received.split("\r\n\r\n", 2);
+  const [statusLine = "", ...lines] = head.split("\r\n");
+  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
+  return { status: Number(statusLine.split(" ")[1]), statusLine, headers, body: body ? (JSON.parse(body) as Record<string, unknown>) : undefined };
+}
+
+/** Writes `request` on a fresh socket (then `trickle` every 200 ms, if given) and resolves with what came back once the server closed it. */
+async function rawExchange(port: number, request: string, trickle?: string): Promise<ReturnType<typeof parseRaw>> {
+  const socket = connect(port, "127.0.0.1");
+  let received = "";
+  socket.on("data", (chunk) => (received += chunk.toString()));
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.on("error", () => undefined);
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  socket.write(request);
+  const timer = trickle === undefined ? undefined : setInterval(() => socket.writable && socket.write(trickle), 200);
+  // Bounded: the test fails (by its own timeout) rather than waiting Node's default 5 minutes.
+  await closed;
+  clearInterval(timer);
+  return parseRaw(received);
+}
+
+/** The answer is a problem with this status and code, and every response's headers, leaking nothing of Node. */
+function expectRawProblem(answer: ReturnType<typeof parseRaw>, status: number, code: string) {
+  expect(answer.status).toBe(status);
+  expect(answer.headers["content-type"]).toBe("application/problem+json");
+  expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+  expect(answer.headers["cache-control"]).toBe("no-store");
+  expect(answer.headers.connection).toBe("close");
+  expect(answer.body).toMatchObject({ status, code, requestId: answer.headers["x-request-id"] });
+  expect(String(answer.body?.detail)).not.toMatch(/HPE_|ERR_|node:|\s+at \S+ \(/);
+}
+
+describe("what the HTTP parser refuses, in the public error format", () => {
+  it("answers headers over 16 KiB with 431 HEADERS_TOO_LARGE", async () => {
+    const answer = await rawExchange(stack.api.port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: ${"a".repeat(20_000)}\r\n\r\n`);
+    expectRawProblem(answer, 431, "HEADERS_TOO_LARGE");
+    expect(answer.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers bytes that are not HTTP/1.1 with 400 VALIDATION_FAILED, and a bad header line too", async () => {
+    expectRawProblem(await rawExchange(stack.api.port, "THIS IS NOT HTTP\r\n\r\n"), 400, "VALIDATION_FAILED");
+    expectRawProblem(await rawExchange(stack.api.port, "GET /health HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n"), 400, "VALIDATION_FAILED");
+  });
+
+  it("still serves the next connection normally", async () => {
+    await rawExchange(stack.api.port, "THIS IS NOT HTTP\r\n\r\n");
+    expect((await fetch(`${stack.url}/health`)).status).toBe(200);
+  });
+});
+
 describe("slow clients", () => {
   let strict: TestStack;
   beforeAll(async () => {
@@ -147,18 +200,19 @@ describe("slow clients", () => {
   });
   afterAll(() => strict.close());
 
-  it("cuts a body trickled past HTTP_REQUEST_TIMEOUT_MS with 408 and closes the socket", async () => {
-    const socket = connect(strict.api.port, "127.0.0.1");
-    let received = "";
-    socket.on("data", (chunk) => (received += chunk.toString()));
-    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    socket.on("error", () => undefined);
-    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-    socket.write("POST /jobs/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
-    const trickle = setInterval(() => socket.writable && socket.write(" "), 200);
-    // Bounded: the test fails (by its own timeout) rather than waiting Node's default 5 minutes.
-    await closed;
-    clearInterval(trickle);
-    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+  it("cuts a body trickled past HTTP_REQUEST_TIMEOUT_MS with 408 REQUEST_TIMEOUT under the request's own id, and closes the socket", async () => {
+    const answer = await rawExchange(
+      strict.api.port,
+      "POST /jobs/email HTTP/1.1\r\nHost: x\r\nX-Request-Id: trickle-408\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+      " ",
+    );
+    expect(answer.statusLine).toMatch(/^HTTP\/1\.1 408 /);
+    expectRawProblem(answer, 408, "REQUEST_TIMEOUT");
+    expect(answer.headers["x-request-id"]).toBe("trickle-408");
+  }, 15_000);
+
+  it("cuts headers trickled past HTTP_REQUEST_TIMEOUT_MS with 408 REQUEST_TIMEOUT", async () => {
+    const answer = await rawExchange(strict.api.port, "GET /health HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n");
+    expectRawProblem(answer, 408, "REQUEST_TIMEOUT");
   }, 15_000);
 });

@@ -115,6 +115,8 @@ export const ERROR_RESPONSES: Record<ErrorCode, { status: number; name: string; 
   FORBIDDEN: { status: 403, name: "Forbidden", response: problemResponse("FORBIDDEN: this endpoint needs an admin API key.") },
   NOT_FOUND: { status: 404, name: "NotFound", response: problemResponse("NOT_FOUND: no such queue or job (or not yours), or no such endpoint.") },
   METHOD_NOT_ALLOWED: { status: 405, name: "MethodNotAllowed", response: problemResponse("METHOD_NOT_ALLOWED: the path exists but does not answer this method.") },
+  REQUEST_TIMEOUT: { status: 408, name: "RequestTimeout", response: problemResponse("REQUEST_TIMEOUT: the request's headers and body had not all arrived within HTTP_REQUEST_TIMEOUT_MS; the connection is closed.") },
+  HEADERS_TOO_LARGE: { status: 431, name: "HeadersTooLarge", response: problemResponse("HEADERS_TOO_LARGE: the request's headers are over 16 KiB in all; the connection is closed.") },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, name: "UnsupportedMediaType", response: problemResponse("UNSUPPORTED_MEDIA_TYPE: the body is not JSON (send Content-Type: application/json).") },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, name: "IdempotencyKeyInUse", response: problemResponse("IDEMPOTENCY_KEY_IN_USE: a request with this Idempotency-Key is still in flight; retry after Retry-After.", "Problem", retryAfter) },
   JOB_NOT_PENDING: { status: 409, name: "JobNotPending", response: problemResponse("JOB_NOT_PENDING: the job already started, finished or died (its `state` is in the body); only a waiting or scheduled job can be cancelled or rescheduled.") },

@@ -47,12 +47,14 @@ function errorCodes(alias: RestAlias, access: Access, hasInput: boolean, extra: 
   if (access !== "public") codes.push("UNAUTHORIZED");
   if (access === "admin") codes.push("FORBIDDEN");
   if (pathParams(route.path).length > 0) codes.push("NOT_FOUND");
+  // Answered by the HTTP server before any route (http/clientErrors.ts), so on every operation.
+  codes.push("REQUEST_TIMEOUT");
   if (idempotent) codes.push("IDEMPOTENCY_KEY_IN_USE");
   if (route.input === "body") codes.push("PAYLOAD_TOO_LARGE");
   if (idempotent) codes.push("IDEMPOTENCY_KEY_REUSED");
   codes.push(...extra);
   if (access !== "public") codes.push("RATE_LIMITED");
-  codes.push("INTERNAL");
+  codes.push("HEADERS_TOO_LARGE", "INTERNAL");
   if (access !== "public") codes.push("UNAVAILABLE");
   return codes;
 }
