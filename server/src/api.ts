@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { createServer, type Server } from "node:http";
 import type { Logger } from "pino";
 import { assertApiConfig, createKeyLookup, type Config } from "@taskgate/shared";
-import { createCounterBuffer, createLogger } from "@taskgate/shared/runtime";
+import { answerClientErrors, createCounterBuffer, createLogger } from "@taskgate/shared/runtime";
 import type { ServerDeps } from "./serverDeps.js";
 import { createApp, type AppOptions } from "./http/app.js";
 import { drainServer, trackRequests } from "./http/drain.js";
@@ -22,7 +22,6 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { rescheduleJobScript } from "./jobs/scripts.js";
 import { countRetryingScript } from "./observability/index.js";
 import { createAppRouter } from "./trpc/appRouter.js";
-import { answerClientErrors } from "./http/clientErrors.js";
 
 /** A running API process. */
 export interface RunningApi {

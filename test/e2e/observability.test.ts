@@ -8,6 +8,7 @@ import { connectTestRedis, keysMatching, randomPrefix } from "#test-support/redi
 import { startTestSmtp, type TestSmtpServer } from "#test-support/smtp.js";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
 import { pollUntil, sleep } from "#test-support/time.js";
+import { rawExchange } from "#test-support/rawHttp.js";
 
 const EMAIL_ROUTE = "POST /jobs/email";
 const STATUS_ROUTE = "GET /jobs/status/:queue/:jobId";
@@ -362,5 +363,12 @@ describe("queue monitoring and request tracing with a worker", () => {
     expect(prom.get(`taskgate_jobs_processed_total{queue="email",outcome="dead"}`)).toBe(1);
     expect(prom.get(`taskgate_jobs_processed_total{queue="email",outcome="retry"}`)).toBe(1);
     expect(prom.get(`taskgate_job_duration_seconds_count{queue="email",outcome="completed"}`)).toBe(2);
+  });
+
+  it("answers what the worker's metrics server cannot parse in the problem format too", async () => {
+    const tooLarge = await rawExchange(stack.worker!.metricsPort!, `GET /metrics HTTP/1.1\r\nHost: x\r\nX-Filler: ${"a".repeat(20_000)}\r\n\r\n`);
+    expect([tooLarge.status, tooLarge.headers["content-type"], tooLarge.body?.code]).toEqual([431, "application/problem+json", "HEADERS_TOO_LARGE"]);
+    const notHttp = await rawExchange(stack.worker!.metricsPort!, "NOT HTTP AT ALL\r\n\r\n");
+    expect([notHttp.status, notHttp.body?.code]).toEqual([400, "VALIDATION_FAILED"]);
   });
 });

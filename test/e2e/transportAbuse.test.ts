@@ -4,9 +4,10 @@
  * a forwarded address that is not an IP never becomes an identity; a trickled body is cut
  * with 408; every response carries `nosniff` and `no-store`.
  */
-import { isIP, connect } from "node:net";
+import { isIP } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
+import { rawExchange, type RawAnswer } from "#test-support/rawHttp.js";
 
 const valid = { to: "a@example.com", subject: "Hello", text: "Body" };
 const trpcBody = (input: unknown) => JSON.stringify({ json: input });
@@ -140,32 +141,8 @@ describe("TRUST_PROXY and X-Forwarded-For", () => {
   });
 });
 
-/** What a server sent on a raw socket until it closed: status, headers (lower-case names), body. */
-function parseRaw(received: string) {
-  const [head = "", body = ""] = received.split("\r\n\r\n", 2);
-  const [statusLine = "", ...lines] = head.split("\r\n");
-  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(":")).toLowerCase(), line.slice(line.indexOf(":") + 1).trim()]));
-  return { status: Number(statusLine.split(" ")[1]), statusLine, headers, body: body ? (JSON.parse(body) as Record<string, unknown>) : undefined };
-}
-
-/** Writes `request` on a fresh socket (then `trickle` every 200 ms, if given) and resolves with what came back once the server closed it. */
-async function rawExchange(port: number, request: string, trickle?: string): Promise<ReturnType<typeof parseRaw>> {
-  const socket = connect(port, "127.0.0.1");
-  let received = "";
-  socket.on("data", (chunk) => (received += chunk.toString()));
-  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-  socket.on("error", () => undefined);
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
-  socket.write(request);
-  const timer = trickle === undefined ? undefined : setInterval(() => socket.writable && socket.write(trickle), 200);
-  // Bounded: the test fails (by its own timeout) rather than waiting Node's default 5 minutes.
-  await closed;
-  clearInterval(timer);
-  return parseRaw(received);
-}
-
 /** The answer is a problem with this status and code, and every response's headers, leaking nothing of Node. */
-function expectRawProblem(answer: ReturnType<typeof parseRaw>, status: number, code: string) {
+function expectRawProblem(answer: RawAnswer, status: number, code: string) {
   expect(answer.status).toBe(status);
   expect(answer.headers["content-type"]).toBe("application/problem+json");
   expect(answer.headers["x-content-type-options"]).toBe("nosniff");

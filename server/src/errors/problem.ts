@@ -14,7 +14,7 @@ const TRPC_CODES: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: "FORBIDDEN",
   NOT_FOUND: "NOT_FOUND",
   METHOD_NOT_ALLOWED: "METHOD_NOT_SUPPORTED",
-  // The HTTP server answers these two before a request reaches tRPC (http/clientErrors.ts);
+  // The HTTP server answers these two before a request reaches tRPC (shared/src/runtime/clientErrors.ts);
   // tRPC has no 431, so the nearest code stands in should one ever be raised as a procedure error.
   REQUEST_TIMEOUT: "TIMEOUT",
   HEADERS_TOO_LARGE: "PAYLOAD_TOO_LARGE",

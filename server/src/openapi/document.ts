@@ -47,7 +47,7 @@ function errorCodes(alias: RestAlias, access: Access, hasInput: boolean, extra: 
   if (access !== "public") codes.push("UNAUTHORIZED");
   if (access === "admin") codes.push("FORBIDDEN");
   if (pathParams(route.path).length > 0) codes.push("NOT_FOUND");
-  // Answered by the HTTP server before any route (http/clientErrors.ts), so on every operation.
+  // Answered by the HTTP server before any route (shared/src/runtime/clientErrors.ts), so on every operation.
   codes.push("REQUEST_TIMEOUT");
   if (idempotent) codes.push("IDEMPOTENCY_KEY_IN_USE");
   if (route.input === "body") codes.push("PAYLOAD_TOO_LARGE");

@@ -1,7 +1,8 @@
 /**
  * `@taskgate/shared/runtime`: what every entry point (API, worker, `npm start`) runs on — the
  * logger factory, the SIGTERM/SIGINT handling, and the time-bucketed counters in Redis that the
- * API (requests, blocked requests) and the workers (job outcomes) write.
+ * API (requests, blocked requests) and the workers (job outcomes) write; and the answer to what
+ * Node's HTTP parser refuses, for both processes' HTTP servers.
  */
 export { createLogger } from "./logger.js";
 export { exitOnSignals, REPEATED_SIGINT_WINDOW_MS, type SignalLogger } from "./signals.js";
@@ -9,3 +10,4 @@ export { createCounterBuffer, type CounterBuffer, type CounterBufferOptions } fr
 export { runBatch, type RedisClient, type RedisCommand } from "./redisBatch.js";
 export { bucketCounterCommands, bucketStart, type BucketRetention } from "./timeBuckets.js";
 export { JOB_OUTCOME_FIELD, jobOutcomeSeries } from "./jobOutcomeCounts.js";
+export { answerClientErrors, clientErrorResponse } from "./clientErrors.js";

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { createKeyLookup, ERROR_CODES, presentedKey, problemType, type ApiKeyEntry, type ErrorCode, type KeyLookup } from "@taskgate/shared";
 import type { Logger } from "pino";
+import { answerClientErrors } from "@taskgate/shared/runtime";
 import type { JobMetrics } from "./jobMetrics.js";
 
 export interface MetricsServer {
@@ -50,6 +51,7 @@ export async function startMetricsServer(options: { metrics: JobMetrics; port: n
       },
     );
   });
+  answerClientErrors(server, options.logger);
   server.listen(options.port, options.host);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;

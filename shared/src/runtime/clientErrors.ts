@@ -4,19 +4,18 @@
  * within HTTP_REQUEST_TIMEOUT_MS) in the public error format, instead of Node's bare status line:
  * a problem with a stable code, `X-Request-Id` and the headers every response carries. As Node
  * does, it answers only when nothing of a response has been written to the socket yet, then
- * closes the connection: after a parse error nothing more on it can be trusted.
+ * closes the connection: after a parse error nothing more on it can be trusted. The API's server
+ * and the worker's `/metrics` server both answer this way.
  */
 import { randomUUID } from "node:crypto";
 import type { Server, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import type { ErrorCode } from "@taskgate/shared";
-import { AppError } from "../errors/appErrors.js";
-import { toProblem } from "../errors/problem.js";
+import { ERROR_CODES, problemType, type ErrorCode, type Problem } from "../errors.js";
 
 /** What each of Node's client errors means to a caller, in its own words (none of Node's). */
-function appErrorOf(error: NodeJS.ErrnoException): AppError {
-  const refusal = (code: ErrorCode, detail: string) => new AppError(code, detail);
+function refusalOf(error: NodeJS.ErrnoException): { code: ErrorCode; detail: string } {
+  const refusal = (code: ErrorCode, detail: string) => ({ code, detail });
   switch (error.code) {
     case "ERR_HTTP_REQUEST_TIMEOUT":
       return refusal("REQUEST_TIMEOUT", "The request's headers and body did not all arrive in time; the connection is closed.");
@@ -31,7 +30,9 @@ function appErrorOf(error: NodeJS.ErrnoException): AppError {
 
 /** The whole HTTP/1.1 response, written to the socket as it is (no ServerResponse exists for it). */
 export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: string): string {
-  const problem = toProblem(appErrorOf(error), requestId);
+  const { code, detail } = refusalOf(error);
+  const { status, title } = ERROR_CODES[code];
+  const problem: Problem = { type: problemType(code), title, status, detail, code, requestId };
   const body = JSON.stringify(problem);
   return [
     `HTTP/1.1 ${problem.status} ${problem.title}`,
