@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, TaskgateError } from "@taskgate/client";
-import { MAX_RULE_COST } from "@taskgate/shared";
+import { MAX_RULE_COST, redisKeys } from "@taskgate/shared";
+import { slotKeyPrefix } from "../../server/src/redis/slotPrefix.js";
 import { parseList } from "#test-support/structuredFields.js";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, USER_B, type StackOptions, type TestStack } from "#test-support/stack.js";
 import { dropPrefixes, keysMatching, randomPrefix, type TestRedis } from "#test-support/redis.js";
@@ -131,6 +132,21 @@ describe("the stored policy", () => {
     expect(((await costly.json()) as { errors: Array<{ path: string; message: string }> }).errors).toEqual([expect.objectContaining({ path: "rules.0.cost", message: `cost is at most ${MAX_RULE_COST}` })]);
     expect(await policyOf(stack)).toMatchObject({ version: 1 });
     expect((await auditOf(stack)).map((e) => e.action)).toEqual(["policy.seed"]);
+  });
+
+  it("mends over HTTP a stored policy whose rules no longer fit the schema: a read is a 500 that names nothing, a PUT of every rule replaces it", async () => {
+    const stack = await stackWith([EMAIL_RULE]);
+    // As a version with a looser schema could have stored it: a rule over today's cost bound.
+    const docKey = redisKeys(slotKeyPrefix(stack.prefix, stack.api.deps.redis.isCluster)).policy();
+    const stored = JSON.parse((await stack.api.deps.redis.get(docKey))!) as { rules: unknown[] };
+    await stack.api.deps.redis.set(docKey, JSON.stringify({ ...stored, rules: [...stored.rules, { ...EMAIL_RULE, name: "costly", cost: MAX_RULE_COST + 1 }] }));
+    const broken = await stack.request("GET", "/rate-limits/policy", { key: ADMIN.key });
+    expect(broken.status).toBe(500);
+    expect(await broken.text()).not.toContain("cost");
+    const mended = await stack.request("PUT", "/rate-limits/policy", { key: ADMIN.key, body: { rules: [{ ...EMAIL_RULE, limit: 5 }], expectedVersion: 1 } });
+    expect(mended.status).toBe(200);
+    expect(await policyOf(stack)).toMatchObject({ version: 2, rules: [{ name: "email-per-user", limit: 5 }] });
+    expect((await auditOf(stack))[0]).toMatchObject({ action: "policy.set", details: { before: { damaged: expect.stringContaining("rules.1.cost") } } });
   });
 
   it("is the same over tRPC through the SDK: typed policy, VERSION_CONFLICT as a TaskgateError", async () => {

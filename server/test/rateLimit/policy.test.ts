@@ -12,6 +12,9 @@ import { createAuditLog } from "../../src/audit/auditLog.js";
 import { VersionConflictError } from "../../src/errors/appErrors.js";
 import { createPolicyCache, createPolicyStore, createRateLimiter, replaceRules, setOverride, type StoredOverride } from "../../src/rateLimit/index.js";
 import { MAX_POLICY_DOCUMENT_BYTES } from "../../src/rateLimit/policy/policyStore.js";
+import { StoredPolicyError } from "../../src/rateLimit/policy/policyDoc.js";
+import { slotKeyPrefix } from "../../src/redis/slotPrefix.js";
+import { redisKeys } from "@taskgate/shared";
 import { prefixPerTest } from "#test-support/prefixPerTest.js";
 import { commandsSent, connectTestRedis, type TestRedis } from "#test-support/redis.js";
 import { pollUntil } from "#test-support/time.js";
@@ -138,5 +141,48 @@ describe("the stored document's size", () => {
     const change = () => ({ next: { ...before!, overrides }, audit: { action: "test.bulk", target: "policy", details: {} } });
     await expect(store.update("test", change)).rejects.toMatchObject({ code: "VALIDATION_FAILED", message: expect.stringMatching(/too large/) });
     expect(await store.read()).toEqual(before);
+  });
+});
+
+describe("a stored document whose rules no longer fit the schema", () => {
+  /**
+   * Stores, as an older version with a looser schema could have, the seeded policy with one rule
+   * now out of bounds (a cost above 1 000) and an override of another rule.
+   */
+  async function damage(store: Awaited<ReturnType<typeof apiProcess>>["store"]): Promise<void> {
+    const current = (await store.read())!;
+    const keys = redisKeys(slotKeyPrefix(prefix(), redis.isCluster));
+    const rules = [...current.rules, { ...current.rules[0]!, name: "expensive", cost: 5000 }];
+    const overrides: StoredOverride[] = [{ rule: "per-user", identity: "user:vip", limit: 9, windowMs: null, expiresAt: null, reason: null, createdAt: 0, createdBy: "ops" }];
+    await redis.set(keys.policy(), JSON.stringify({ ...current, rules, overrides }));
+  }
+
+  it("is a StoredPolicyError for a read and for a change of one override, which writes nothing", async () => {
+    const { store } = await apiProcess();
+    await damage(store);
+    await expect(store.read()).rejects.toBeInstanceOf(StoredPolicyError);
+    await expect(store.update("ops", setOverride({ rule: "per-user", identity: "user:x", limit: 1 }, "ops", Date.now(), RULES))).rejects.toBeInstanceOf(StoredPolicyError);
+    expect(await store.readVersion()).toBe(1);
+  });
+
+  it("is replaced by a change of every rule, which keeps the overrides that fit and audits what did not fit", async () => {
+    const { store, audit } = await apiProcess();
+    await damage(store);
+    const mended = await store.update("ops", replaceRules([rule({ ...RULES[0]!, limit: 7 })], "ops", Date.now(), RULES), 1, { replacesRules: true });
+    expect(mended).toMatchObject({ version: 2, rules: [{ name: "per-user", limit: 7 }], overrides: [{ identity: "user:vip", limit: 9 }] });
+    expect(await store.read()).toMatchObject({ version: 2, rules: [{ name: "per-user", limit: 7 }] });
+    const [entry] = (await audit.read({ limit: 1 })).entries;
+    expect(entry).toMatchObject({ action: "policy.set", details: { before: { damaged: expect.stringMatching(/^rules\.1\.cost: /) }, after: { rules: [{ limit: 7 }] } } });
+  });
+
+  it("is replaced at start-up by the configured rules even when they are the ones last seeded, audited as policy.config", async () => {
+    const first = await apiProcess();
+    await damage(first.store);
+    // A process starting over it, with the same configuration.
+    const next = await apiProcess();
+    expect(next.cache.current().version).toBe("2");
+    expect(await next.store.read()).toMatchObject({ version: 2, rules: RULES, overrides: [{ identity: "user:vip" }] });
+    const [entry] = (await next.audit.read({ limit: 1 })).entries;
+    expect(entry).toMatchObject({ actor: "config", action: "policy.config", details: { before: { damaged: expect.stringContaining("cost") } } });
   });
 });

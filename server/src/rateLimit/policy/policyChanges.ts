@@ -5,7 +5,7 @@
  */
 import { MAX_POLICY_OVERRIDES, type RateLimitRule } from "@taskgate/shared";
 import { NotFoundError, ValidationError } from "../../errors/appErrors.js";
-import { configHashOf, isInForce, keptOverrides, overrideMisfit, type StoredOverride, type VersionedPolicy } from "./policyDoc.js";
+import { beforeOf, configHashOf, isInForce, keptOverrides, overrideMisfit, type StoredOverride, type VersionedPolicy } from "./policyDoc.js";
 import type { PolicyChange } from "./policyStore.js";
 
 /** What a change starts from when nothing is stored yet: the configured rules. */
@@ -20,7 +20,7 @@ export function replaceRules(rules: RateLimitRule[], actor: string, nowMs: numbe
     const overrides = keptOverrides(rules, base.overrides, nowMs);
     return {
       next: { rules, overrides, updatedAt: nowMs, updatedBy: actor, configHash: base.configHash },
-      audit: { action: "policy.set", target: "policy", details: { before: { rules: base.rules }, after: { rules }, droppedOverrides: base.overrides.filter((o) => isInForce(o, nowMs)).length - overrides.length } },
+      audit: { action: "policy.set", target: "policy", details: { before: current ? beforeOf(current) : { rules: base.rules }, after: { rules }, droppedOverrides: base.overrides.filter((o) => isInForce(o, nowMs)).length - overrides.length } },
     };
   };
 }

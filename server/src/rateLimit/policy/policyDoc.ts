@@ -30,6 +30,12 @@ export interface StoredPolicy {
 /** A stored policy with its version. */
 export interface VersionedPolicy extends StoredPolicy {
   version: number;
+  /**
+   * Set only on the stand-in for a stored document whose rules do not fit the schema, which a
+   * change that replaces every rule is given (`PolicyStore.update`'s `replacesRules`): what does
+   * not fit. Its `rules` are then empty and its `overrides` those that could be read.
+   */
+  damaged?: string;
 }
 
 /** A stable hash of a rule set, to tell at start-up whether the configured rules changed. */
@@ -55,14 +61,25 @@ export class StoredPolicyError extends Error {
  * document damaged by hand is refused (the caller keeps what it had) rather than half-applied.
  */
 export function parseStoredPolicy(json: string): StoredPolicy {
-  const raw = JSON.parse(json) as Partial<StoredPolicy>;
+  const read = readStoredPolicy(json);
+  if (read.problems !== undefined) throw new StoredPolicyError(read.problems);
+  return read.policy;
+}
+
+/**
+ * Reads a stored document as far as it can: the policy, or, when its rules do not fit the
+ * schema, what does not fit and everything but the rules (rules empty). Throws only on a
+ * document that is not JSON.
+ */
+export function readStoredPolicy(json: string): { policy: StoredPolicy; problems?: string } {
+  const raw = (JSON.parse(json) ?? {}) as Partial<StoredPolicy>;
   const parsed = rateLimitRules.safeParse(raw.rules);
+  const overrides = Array.isArray(raw.overrides) ? raw.overrides.filter(isStoredOverride) : [];
+  const rest = { overrides, updatedAt: Number(raw.updatedAt) || 0, updatedBy: String(raw.updatedBy ?? ""), configHash: String(raw.configHash ?? "") };
+  if (parsed.success) return { policy: { rules: parsed.data, ...rest } };
   // Not zod's error: a stored document that does not fit is this server's fault, not the
   // caller's (a raw zod error would be answered as the request's own 400, naming its fields).
-  if (!parsed.success) throw new StoredPolicyError(parsed.error.issues.map((issue) => `rules.${issue.path.join(".")}: ${issue.message}`).join("; "));
-  const rules = parsed.data;
-  const overrides = Array.isArray(raw.overrides) ? raw.overrides.filter(isStoredOverride) : [];
-  return { rules, overrides, updatedAt: Number(raw.updatedAt) || 0, updatedBy: String(raw.updatedBy ?? ""), configHash: String(raw.configHash ?? "") };
+  return { policy: { rules: [], ...rest }, problems: parsed.error.issues.map((issue) => `rules.${issue.path.join(".")}: ${issue.message}`).join("; ") };
 }
 
 function isStoredOverride(value: unknown): value is StoredOverride {
@@ -107,4 +124,9 @@ export function toPublicPolicy(policy: VersionedPolicy, nowMs: number): RateLimi
         createdBy: override.createdBy,
       })),
   };
+}
+
+/** The audit entry's `before` of a change that replaces the rules: the rules, or what did not fit. */
+export function beforeOf(current: VersionedPolicy): { rules: StoredPolicy["rules"] } | { damaged: string } {
+  return current.damaged !== undefined ? { damaged: current.damaged } : { rules: current.rules };
 }

@@ -9,7 +9,7 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { auditFields, type AuditRecord } from "../../audit/auditLog.js";
 import { ValidationError, VersionConflictError } from "../../errors/appErrors.js";
 import { slotKeyPrefix } from "../../redis/slotPrefix.js";
-import { configHashOf, keptOverrides, parseStoredPolicy, type StoredPolicy, type VersionedPolicy } from "./policyDoc.js";
+import { beforeOf, configHashOf, keptOverrides, parseStoredPolicy, readStoredPolicy, type StoredPolicy, type VersionedPolicy } from "./policyDoc.js";
 import { policyWriteScript, type PolicyWriteCommands } from "./scripts.js";
 
 /** How often a change is tried again when another writer got in between (no expectedVersion given). */
@@ -36,6 +36,17 @@ export interface PolicyStoreOptions {
   now?: (() => number) | undefined;
 }
 
+/** Options of `PolicyStore.update`. */
+export interface UpdateOptions {
+  /**
+   * The change replaces every rule, so it may replace a stored document whose rules do not fit
+   * the schema (damaged by hand, or written by an older version whose schema was looser): the
+   * change is then given a stand-in with `damaged` set, no rules and the overrides that could be
+   * read. Without it such a document is a `StoredPolicyError`. Default false.
+   */
+  replacesRules?: boolean;
+}
+
 export interface PolicyStore {
   /** The policy's version key (what every rate-limit check compares). */
   readonly versionKey: string;
@@ -49,7 +60,7 @@ export interface PolicyStore {
    * VersionConflictError and nothing changes; without, a concurrent writer only makes it read
    * again and re-apply. Resolves with the policy as stored (the current one when `change` made none).
    */
-  update(actor: string, change: PolicyChange, expectedVersion?: number): Promise<VersionedPolicy | null>;
+  update(actor: string, change: PolicyChange, expectedVersion?: number, options?: UpdateOptions): Promise<VersionedPolicy | null>;
   /**
    * Start-up (docs/RATE_LIMITING.md): stores `configured` as version 1 when no policy is stored,
    * and replaces the stored rules with them when they differ from the rules last seeded from
@@ -74,9 +85,18 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     return { ...parseStoredPolicy(doc), version: Number(version) };
   }
 
-  async function update(actor: string, change: PolicyChange, expectedVersion?: number): Promise<VersionedPolicy | null> {
+  /** `read`, or with `replacesRules` the stand-in for a document whose rules do not fit. */
+  async function readForChange(replacesRules: boolean): Promise<VersionedPolicy | null> {
+    if (!replacesRules) return read();
+    const [doc, version] = await redis.mget(docKey, versionKey);
+    if (doc == null || version == null) return null;
+    const { policy, problems } = readStoredPolicy(doc);
+    return problems === undefined ? { ...policy, version: Number(version) } : { ...policy, version: Number(version), damaged: problems };
+  }
+
+  async function update(actor: string, change: PolicyChange, expectedVersion?: number, updateOptions: UpdateOptions = {}): Promise<VersionedPolicy | null> {
     for (let attempt = 1; ; attempt++) {
-      const current = await read();
+      const current = await readForChange(updateOptions.replacesRules === true);
       const currentVersion = current?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== currentVersion) throw new VersionConflictError(expectedVersion, currentVersion);
       const result = change(current);
@@ -104,19 +124,26 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
     update,
     async seed(configured) {
       const configHash = configHashOf(configured);
-      const seeded = await update("config", (current) => {
-        if (current && current.configHash === configHash) return null;
-        const at = now();
-        const rules = [...configured];
-        if (!current) {
-          return { next: { rules, overrides: [], updatedAt: at, updatedBy: "config", configHash }, audit: { action: "policy.seed", target: "policy", details: { after: { rules } } } };
-        }
-        const overrides = keptOverrides(rules, current.overrides, at);
-        return {
-          next: { rules, overrides, updatedAt: at, updatedBy: "config", configHash },
-          audit: { action: "policy.config", target: "policy", details: { before: { rules: current.rules }, after: { rules }, droppedOverrides: current.overrides.length - overrides.length } },
-        };
-      });
+      const seeded = await update(
+        "config",
+        (current) => {
+          // A stored document whose rules do not fit cannot stand: every process would enforce
+          // the configured rules anyway, and no admin change could read it. It is replaced.
+          if (current && current.configHash === configHash && !current.damaged) return null;
+          const at = now();
+          const rules = [...configured];
+          if (!current) {
+            return { next: { rules, overrides: [], updatedAt: at, updatedBy: "config", configHash }, audit: { action: "policy.seed", target: "policy", details: { after: { rules } } } };
+          }
+          const overrides = keptOverrides(rules, current.overrides, at);
+          return {
+            next: { rules, overrides, updatedAt: at, updatedBy: "config", configHash },
+            audit: { action: "policy.config", target: "policy", details: { before: beforeOf(current), after: { rules }, droppedOverrides: current.overrides.length - overrides.length } },
+          };
+        },
+        undefined,
+        { replacesRules: true },
+      );
       if (!seeded) throw new Error("the policy could not be seeded");
       return seeded;
     },

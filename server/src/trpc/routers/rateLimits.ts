@@ -24,8 +24,8 @@ export function rateLimitsRouter(deps: ServerDeps, p: Procedures) {
     return { version: 0, updatedAt: new Date(deps.lifecycle.startedAt), updatedBy: "config", rules: configured, overrides: [] };
   }
 
-  async function change(apply: PolicyChange, actor: string, expectedVersion?: number): Promise<RateLimitPolicy> {
-    const stored = await store.update(actor, apply, expectedVersion);
+  async function change(apply: PolicyChange, actor: string, expectedVersion?: number, replacesRules = false): Promise<RateLimitPolicy> {
+    const stored = await store.update(actor, apply, expectedVersion, { replacesRules });
     if (stored) cache.apply(stored);
     return shown(stored);
   }
@@ -61,7 +61,8 @@ export function rateLimitsRouter(deps: ServerDeps, p: Procedures) {
         .input(policySetInput)
         .mutation(({ ctx, input }) => {
           const actor = auditActor(ctx.caller);
-          return change(replaceRules(input.rules, actor, Date.now(), configured), actor, input.expectedVersion);
+          // A full replacement, so it also mends a stored policy whose rules no longer fit.
+          return change(replaceRules(input.rules, actor, Date.now(), configured), actor, input.expectedVersion, true);
         }),
     }),
     overrides: router({
