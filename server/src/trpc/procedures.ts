@@ -1,7 +1,8 @@
 /**
  * The procedure builders every router uses, in the request order of docs/ARCHITECTURE.md ("A request"):
- * access control → (input validation → idempotency) → checks of the moment (meta.checkFresh; not
- * for a replay) → rate limit → Redis ready → resolver.
+ * access control → (input validation → idempotency) → queues ready (while only the limiter's
+ * connection is up) → checks of the moment (meta.checkFresh; not for a replay) → rate limit (for
+ * a replay a peek, for its headers) → a key conflict's 409/422 → Redis ready → resolver.
  * What a procedure needs beyond its resolver (REST alias, docs, access) it declares in `meta`
  * (meta.ts); replays of idempotent calls are answered here, never in a resolver.
  */
