@@ -7,7 +7,9 @@
 import { isIP } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, API_KEYS_JSON, startStack, USER_A, type TestStack } from "#test-support/stack.js";
-import { rawExchange, type RawAnswer } from "#test-support/rawHttp.js";
+import { parseRaw, rawExchange, rawText, sendAndReset, type RawAnswer } from "#test-support/rawHttp.js";
+import { keysMatching } from "#test-support/redis.js";
+import { sleep } from "#test-support/time.js";
 
 const valid = { to: "a@example.com", subject: "Hello", text: "Body" };
 const trpcBody = (input: unknown) => JSON.stringify({ json: input });
@@ -164,6 +166,17 @@ describe("what the HTTP parser refuses, in the public error format", () => {
     expectRawProblem(await rawExchange(stack.api.port, "GET /health HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n"), 400, "VALIDATION_FAILED");
   });
 
+  it("lets a valid request pipelined before the bytes that broke keep its own answer, then closes", async () => {
+    const body = JSON.stringify(valid);
+    const post = `POST /jobs/email HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${USER_A.key}\r\nX-Request-Id: pipelined-1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const before = await stack.api.deps.queues.email.count();
+    const received = await rawText(stack.api.port, `${post}\x00GARBAGE\r\n\r\n`);
+    expect(received.match(/HTTP\/1\.1 \d{3} /g)).toHaveLength(1);
+    const answer = parseRaw(received);
+    expect([answer.status, answer.headers["x-request-id"], answer.headers.connection]).toEqual([202, "pipelined-1", "close"]);
+    expect((await stack.api.deps.queues.email.count()) - before).toBe(1);
+  });
+
   it("still serves the next connection normally", async () => {
     await rawExchange(stack.api.port, "THIS IS NOT HTTP\r\n\r\n");
     expect((await fetch(`${stack.url}/health`)).status).toBe(200);
@@ -188,8 +201,33 @@ describe("slow clients", () => {
     expect(answer.headers["x-request-id"]).toBe("trickle-408");
   }, 15_000);
 
+  it("only closes, when the timeout comes, a connection whose request was answered before its body arrived", async () => {
+    const received = await rawText(strict.api.port, "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{");
+    expect(received.match(/HTTP\/1\.1 \d{3} /g)).toEqual(["HTTP/1.1 404 "]);
+    expect(received).toMatch(/^HTTP\/1\.1 404 /);
+  }, 15_000);
+
   it("cuts headers trickled past HTTP_REQUEST_TIMEOUT_MS with 408 REQUEST_TIMEOUT", async () => {
     const answer = await rawExchange(strict.api.port, "GET /health HTTP/1.1\r\nHost: x\r\n", "X-Slow: 1\r\n");
     expectRawProblem(answer, 408, "REQUEST_TIMEOUT");
   }, 15_000);
+});
+
+describe("a client that resets right after sending", () => {
+  let open: TestStack;
+  beforeAll(async () => {
+    open = await startStack({ worker: false, env: { RATE_LIMIT_RULES: JSON.stringify([{ name: "per-ip", key: "ip", limit: 2, windowMs: 60_000 }]) } });
+  });
+  afterAll(() => open.close());
+
+  it("is charged to its own address, not to a shared stand-in, so resets do not escape its limit", async () => {
+    const body = JSON.stringify(valid);
+    const post = `POST /jobs/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    for (let i = 0; i < 2; i++) expect((await open.request("POST", "/jobs/email", { body: valid })).status).toBe(202);
+    for (let i = 0; i < 4; i++) await sendAndReset(open.api.port, post);
+    // The reset requests are handled after their sockets closed; give them their moment.
+    await sleep(300);
+    expect(await open.api.deps.queues.email.count()).toBe(2);
+    expect(await keysMatching(open.api.deps.redis, `${open.prefix}*unknown*`)).toEqual([]);
+  });
 });

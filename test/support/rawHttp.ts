@@ -20,8 +20,11 @@ export function parseRaw(received: string): RawAnswer {
   return { status: Number(statusLine.split(" ")[1]), statusLine, headers, body: body ? (JSON.parse(body) as Record<string, unknown>) : undefined };
 }
 
-/** Writes `request` on a fresh socket (then `trickle` every 200 ms, if given) and resolves with what came back once the server closed it. */
-export async function rawExchange(port: number, request: string, trickle?: string): Promise<RawAnswer> {
+/**
+ * Writes `request` on a fresh socket (then `trickle` every 200 ms, if given) and resolves with
+ * everything that came back once the server closed it (several responses, if it sent several).
+ */
+export async function rawText(port: number, request: string, trickle?: string): Promise<string> {
   const socket = connect(port, "127.0.0.1");
   let received = "";
   socket.on("data", (chunk) => (received += chunk.toString()));
@@ -33,6 +36,20 @@ export async function rawExchange(port: number, request: string, trickle?: strin
   // Bounded: the test fails (by its own timeout) rather than waiting Node's default 5 minutes.
   await closed;
   clearInterval(timer);
-  return parseRaw(received);
+  return received;
 }
 
+/** `rawText`, parsed as one response. */
+export async function rawExchange(port: number, request: string, trickle?: string): Promise<RawAnswer> {
+  return parseRaw(await rawText(port, request, trickle));
+}
+
+/** Writes `request` on a fresh socket and resets the connection at once, as a client that gives up right after sending. */
+export async function sendAndReset(port: number, request: string): Promise<void> {
+  const socket = connect(port, "127.0.0.1");
+  socket.on("error", () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  socket.write(request, () => socket.resetAndDestroy());
+  await closed;
+}

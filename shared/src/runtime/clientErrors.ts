@@ -2,13 +2,18 @@
  * Answers what Node's HTTP parser refuses before Express ever sees a request (bytes that are not
  * HTTP/1.1, headers over Node's 16 KiB, a request whose headers and body have not all arrived
  * within HTTP_REQUEST_TIMEOUT_MS) in the public error format, instead of Node's bare status line:
- * a problem with a stable code, `X-Request-Id` and the headers every response carries. As Node
- * does, it answers only when nothing of a response has been written to the socket yet, then
- * closes the connection: after a parse error nothing more on it can be trusted. The API's server
+ * a problem with a stable code, `X-Request-Id` and the headers every response carries, then the
+ * connection is closed: after a parse error nothing more on it can be trusted. The API's server
  * and the worker's `/metrics` server both answer this way.
+ *
+ * One answer per request, never one for another: a request already handed to the app (a valid
+ * request pipelined before the bytes that broke) keeps its own answer, and the connection closes
+ * once that is sent; a request already answered whose body is still arriving (a 404 before the
+ * body was read) only has its connection closed.
  */
 import { randomUUID } from "node:crypto";
-import type { Server, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { ERROR_CODES, problemType, type ErrorCode, type Problem } from "../errors.js";
@@ -47,16 +52,44 @@ export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: str
   ].join("\r\n");
 }
 
+/** The last request a connection handed to the app, and its response. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+const lastExchange = new WeakMap<Duplex, Exchange>();
+
 /** Replaces Node's default answer to client errors on `server` (see the file's header). */
 export function answerClientErrors(server: Server, logger: Logger): void {
+  server.on("connection", (socket: Socket) => {
+    // Read once now, so Node keeps it: a socket already closed by the time a request it carried
+    // is handled (a client that reset right after sending) still has its peer's address, which
+    // the request's identity is (its rate limits, its idempotency scope in open mode).
+    void socket.remoteAddress;
+  });
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => lastExchange.set(req.socket, { req, res }));
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    // The response of the request being read, when its headers had arrived (a timed-out body):
-    // its id is the one the request was given; a response already begun must not be corrupted.
-    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
-    const given = inFlight?.getHeader("X-Request-Id");
-    const requestId = typeof given === "string" ? given : randomUUID();
-    if (error.code !== "ECONNRESET") logger.debug({ code: error.code, requestId }, "refused a request the HTTP parser could not take");
-    if (socket.writable && !inFlight?.headersSent) socket.write(clientErrorResponse(error, requestId));
+    const last = lastExchange.get(socket);
+    if (error.code !== "ECONNRESET") logger.debug({ code: error.code }, "refused what the HTTP parser could not take");
+    if (last && !last.res.writableFinished) {
+      if (last.req.complete) {
+        // Received whole and in the app's hands: its answer stands; then the connection closes.
+        last.res.shouldKeepAlive = false;
+        last.res.once("close", () => socket.destroy());
+        return;
+      }
+      // Its own headers arrived but its body is what broke or timed out: answer it, unless its
+      // response has begun, under the id it was given.
+      const given = last.res.getHeader("X-Request-Id");
+      if (socket.writable && !last.res.headersSent) socket.write(clientErrorResponse(error, typeof given === "string" ? given : randomUUID()));
+      socket.destroy();
+      return;
+    }
+    // Answered already while its body was still arriving: only close. Else the bytes that broke
+    // are a new request's head, which gets the answer.
+    const answeredEarly = last !== undefined && !last.req.complete;
+    if (!answeredEarly && socket.writable) socket.write(clientErrorResponse(error, randomUUID()));
     socket.destroy();
   });
 }
