@@ -34,13 +34,28 @@ describe("the tRPC transport", () => {
     const body = JSON.stringify(Object.fromEntries(Array.from({ length: 11 }, (_, i) => [i, { json: valid }])));
     const refused = await fetch(`${stack.url}/trpc/${eleven}?batch=1`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}` }, body });
     expect(refused.status).toBe(400);
-    expect(JSON.stringify(await refused.json())).toContain("VALIDATION_FAILED");
+    expect(refused.headers.get("content-type")).toMatch(/^application\/json/);
+    const problem = ((await refused.json()) as { error: { json: { data: { problem: { code: string; requestId: string } } } } }).error.json.data.problem;
+    // Refused before tRPC made a context, yet under the id the response carries.
+    expect(problem).toMatchObject({ code: "VALIDATION_FAILED", requestId: refused.headers.get("x-request-id") });
     expect(await stack.api.deps.queues.email.count()).toBe(0);
 
     const ten = Array.from({ length: 10 }, () => "health.get").join(",");
     const served = await fetch(`${stack.url}/trpc/${ten}?batch=1`);
     expect(served.status).toBe(200);
     expect((await served.json()) as unknown[]).toHaveLength(10);
+  });
+
+  it("refuses batch inputs that are not an object by index, as tRPC does, and enqueues nothing", async () => {
+    const asArray = await fetch(`${stack.url}/trpc/jobs.email.create?batch=1`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${USER_A.key}` }, body: JSON.stringify([{ json: valid }]) });
+    expect(asArray.status).toBe(400);
+    expect(await stack.api.deps.queues.email.count()).toBe(0);
+  });
+
+  it("reads a query's input however many empty parameters come before it, as tRPC does", async () => {
+    const input = encodeURIComponent(JSON.stringify({ json: { queue: "email", jobId: "no-such-job" } }));
+    const res = await fetch(`${stack.url}/trpc/jobs.status?${"&".repeat(1000)}input=${input}`, { headers: { authorization: `Bearer ${USER_A.key}` } });
+    await expectProblem(res, 404, "NOT_FOUND");
   });
 
   it("answers PUT, PATCH and DELETE with 405 and Allow, OPTIONS with 204, and never 500", async () => {

@@ -17,11 +17,12 @@ import type { AppRouter } from "../trpc/appRouter.js";
 import type { RequestContext } from "../requestContext.js";
 import { buildRequestContext } from "./buildRequestContext.js";
 import { createMetricsEndpoint } from "./metricsEndpoint.js";
-import { requestIdMiddleware } from "./requestId.js";
+import { requestIdMiddleware, requestIdOf } from "./requestId.js";
 import { observeRequests } from "./requestObserver.js";
 import { sendProblem } from "./sendProblem.js";
 import { securityHeaders, trpcTransportGuard } from "./transportGuards.js";
 import { createTrpcFastPath } from "./trpcFastPath.js";
+import { runWithRequestId } from "../trpc/adapterRequestId.js";
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -85,17 +86,17 @@ export function createApp(deps: ServerDeps, appRouter: AppRouter, options: AppOp
   // Refused with 400 before any call runs: each call is a rate-limit check and Redis work.
   const maxBatchSize = deps.config.trpcMaxBatch;
   if (options.trpcFastPath !== false) app.use(TRPC_PATH, createTrpcFastPath({ router: appRouter, maxBodyBytes: MAX_BODY_BYTES, maxBatchSize, createContext, onError, errorHeaders: retryAfterOf }));
-  app.use(
-    TRPC_PATH,
-    createExpressMiddleware({
-      router: appRouter,
-      maxBodySize: MAX_BODY_BYTES,
-      maxBatchSize,
-      createContext: ({ req, res }) => createContext(req, res),
-      onError: ({ error, path, ctx }) => onError(error, path, ctx),
-      responseMeta: ({ errors }) => ({ headers: retryAfterOf(errors) }),
-    }),
-  );
+  const trpcAdapter = createExpressMiddleware({
+    router: appRouter,
+    maxBodySize: MAX_BODY_BYTES,
+    maxBatchSize,
+    createContext: ({ req, res }) => createContext(req, res),
+    onError: ({ error, path, ctx }) => onError(error, path, ctx),
+    // An error answer is JSON, also one tRPC gives before it has parsed the request (it would
+    // say text/plain there).
+    responseMeta: ({ errors }) => ({ headers: errors.length > 0 ? { ...retryAfterOf(errors), "content-type": "application/json" } : {} }),
+  });
+  app.use(TRPC_PATH, (req, res, next) => runWithRequestId(requestIdOf(res), () => trpcAdapter(req, res, next)));
 
   // After /trpc, so a tRPC call (the SDK's every call) walks two layers fewer; no path overlaps.
   app.get(LIVENESS_PATH, (_req, res) => {

@@ -45,8 +45,8 @@ type CallResult = [error: TRPCError, data: undefined] | [error: undefined, data:
 const STREAMING_ACCEPT = /text\/event-stream|application\/jsonl/i;
 /** Query parameters Express's parser keeps (`qs`'s `parameterLimit`); tRPC's URLSearchParams keeps all. */
 const MAX_QUERY_PARAMETERS = 1000;
-/** Below this many characters a URL cannot hold that many parameters ("a&" each), so they are not counted. */
-const LONG_URL = 2 * MAX_QUERY_PARAMETERS;
+/** Below this many characters a URL cannot hold that many parameters (an empty one is a lone "&"), so they are not counted. */
+const LONG_URL = MAX_QUERY_PARAMETERS;
 
 function countOf(text: string, character: string): number {
   let count = 0;
@@ -112,7 +112,8 @@ function parseJson(text: string | undefined, batch: boolean): { value: unknown }
   } catch {
     return "invalid";
   }
-  if (batch && (typeof value !== "object" || value === null)) return "invalid";
+  // A batch's inputs are an object by index; tRPC's adapter refuses anything else (an array too).
+  if (batch && (typeof value !== "object" || value === null || Array.isArray(value))) return "invalid";
   return { value };
 }
 

@@ -8,6 +8,7 @@ import type { RequestContext } from "../requestContext.js";
 import { toAppError, toProblem } from "../errors/problem.js";
 import type { ProcedureMeta } from "./meta.js";
 import { transformer } from "./transformer.js";
+import { adapterRequestId } from "./adapterRequestId.js";
 
 export type { Access, ProcedureMeta } from "./meta.js";
 
@@ -26,7 +27,8 @@ export const t = initTRPC
     transformer,
     isDev: false,
     errorFormatter({ shape, error, ctx }) {
-      const problem = toProblem(toAppError(error), ctx?.requestId ?? "unknown");
+      // No context yet when tRPC refuses a request before making one: then the id given to the request.
+      const problem = toProblem(toAppError(error), ctx?.requestId ?? adapterRequestId() ?? "unknown");
       const data: TaskgateErrorData = { code: shape.data.code, httpStatus: problem.status, path: shape.data.path, problem };
       return { code: shape.code, message: problem.detail, data };
     },
