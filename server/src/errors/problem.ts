@@ -76,6 +76,19 @@ export function redisUnavailableError(error: unknown): UnavailableError | undefi
   }
 }
 
+/**
+ * What to say of a tRPC error we did not raise: tRPC's own sentence (a bad batch, an unknown
+ * procedure, JSON that does not parse), but never the engine's words for an input tRPC could not
+ * turn into values (a superjson envelope that is not one: "Cannot destructure property…", a
+ * value nested past the call stack: "Maximum call stack size exceeded"), nor a bare code name
+ * (tRPC's 413 says "PAYLOAD_TOO_LARGE").
+ */
+function trpcDetail(error: TRPCError, code: ErrorCode): string {
+  if (error.message === error.code) return `${ERROR_CODES[code].title}.`;
+  if (error.code === "BAD_REQUEST" && (error.cause instanceof TypeError || error.cause instanceof RangeError)) return "The input could not be read: it is not a superjson envelope of JSON values, or it nests too deep.";
+  return error.message;
+}
+
 /** Finds the domain error inside whatever was thrown (TRPCError causes, zod errors, Redis failures). */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
@@ -86,7 +99,7 @@ export function toAppError(error: unknown): AppError {
     const code = FROM_TRPC[error.code];
     // A tRPC error we did not raise ourselves (bad batch, unknown procedure): its message is
     // tRPC's own and safe to show; anything unexpected becomes INTERNAL without detail.
-    if (code) return new AppError(code, error.message);
+    if (code) return new AppError(code, trpcDetail(error, code));
   }
   // Redis away or refusing work is not a bug: 503 with Retry-After, in our words, not the driver's.
   return redisUnavailableError(error) ?? new AppError("INTERNAL", "Something went wrong on our side; it has been logged.");

@@ -205,6 +205,7 @@ function inputReader(config: RouterConfig, procedures: readonly CallableProcedur
         return out;
       })().catch((cause: unknown) => {
         if (cause instanceof TRPCError) throw cause;
+        // The message is tRPC's adapter's (the cause's); the problem's detail is ours (toAppError).
         throw new TRPCError({ code: "BAD_REQUEST", message: cause instanceof Error ? cause.message : "Invalid input", cause });
       })),
     readSoFar: (): Promise<unknown[]> => (deserialized === undefined ? Promise.resolve([]) : deserialized.catch(() => [])),
