@@ -5,10 +5,10 @@
  */
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Logger } from "pino";
 import { assertApiConfig, createKeyLookup, type Config } from "@taskgate/shared";
-import { answerClientErrors, createCounterBuffer, createLogger } from "@taskgate/shared/runtime";
+import { createCounterBuffer, createHttpServer, createLogger } from "@taskgate/shared/runtime";
 import type { ServerDeps } from "./serverDeps.js";
 import { createApp, type AppOptions } from "./http/app.js";
 import { drainServer, trackRequests } from "./http/drain.js";
@@ -156,18 +156,15 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
   const stopSeeding = seeding.stop;
   for (const queue of Object.values(deps.queues)) queue.on("error", (error) => logger.debug({ err: error }, "queue error"));
   const app = createApp(deps, createAppRouter(deps), { dashboardBuildDir: options.dashboardBuildDir, trpcFastPath: options.trpcFastPath });
-  const server = createServer(
-    {
-      // A request whose headers and body have not all arrived by then is cut with 408, so a
-      // client trickling bytes cannot hold a socket for Node's default 5 minutes.
-      requestTimeout: config.httpRequestTimeoutMs,
-      headersTimeout: config.httpRequestTimeoutMs,
-      // How often Node looks for requests past those deadlines (its default is 30 s).
-      connectionsCheckingInterval: Math.min(1000, config.httpRequestTimeoutMs),
-    },
-    app,
-  );
-  answerClientErrors(server, logger);
+  const server = createHttpServer(app, {
+    logger,
+    // A request whose headers and body have not all arrived by then is cut with 408, so a
+    // client trickling bytes cannot hold a socket for Node's default 5 minutes.
+    requestTimeout: config.httpRequestTimeoutMs,
+    headersTimeout: config.httpRequestTimeoutMs,
+    // How often Node looks for requests past those deadlines (its default is 30 s).
+    connectionsCheckingInterval: Math.min(1000, config.httpRequestTimeoutMs),
+  });
   server.listen(config.port, config.host);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;

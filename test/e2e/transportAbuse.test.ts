@@ -58,6 +58,27 @@ describe("the tRPC transport", () => {
     await expectProblem(res, 404, "NOT_FOUND");
   });
 
+  it("says in its own words, never the engine's, why an input could not be read, or a body is too large", async () => {
+    const auth = { authorization: `Bearer ${USER_A.key}` };
+    const detailOf = async (res: Response) => ((await res.json()) as { error: { json: { message: string; data: { problem: { detail: string } } } } }).error.json;
+    const post = (body: string) => fetch(`${stack.url}/trpc/jobs.email.create`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body });
+    const nested = `{"json":{"to":"a@example.com","subject":"s","text":"t","metadata":{"deep":${'{"a":'.repeat(15_000)}1${"}".repeat(15_000)}}}}`;
+    for (const [what, res] of [
+      ["null input", await fetch(`${stack.url}/trpc/jobs.status?input=null`, { headers: auth })],
+      ["meta that is not superjson's", await post(JSON.stringify({ json: valid, meta: { values: "x" } }))],
+      ["nested past the call stack", await post(nested)],
+    ] as const) {
+      expect(res.status, what).toBe(400);
+      const error = await detailOf(res);
+      expect(error.data.problem.detail, what).toMatch(/^The input could not be read/);
+      expect(error.message, what).toBe(error.data.problem.detail);
+    }
+    const tooLarge = await post(JSON.stringify({ json: { ...valid, text: "a".repeat(100_001) } }));
+    expect(tooLarge.status).toBe(413);
+    expect((await detailOf(tooLarge)).data.problem.detail).not.toBe("PAYLOAD_TOO_LARGE");
+    expect(await stack.api.deps.queues.email.count()).toBe(0);
+  });
+
   it("answers PUT, PATCH and DELETE with 405 and Allow, OPTIONS with 204, and never 500", async () => {
     for (const method of ["PUT", "PATCH", "DELETE"]) {
       const res = await fetch(`${stack.url}/trpc/health.get`, { method });
@@ -190,6 +211,17 @@ describe("what the HTTP parser refuses, in the public error format", () => {
     const answer = parseRaw(received);
     expect([answer.status, answer.headers["x-request-id"], answer.headers.connection]).toEqual([202, "pipelined-1", "close"]);
     expect((await stack.api.deps.queues.email.count()) - before).toBe(1);
+  });
+
+  it("answers what Node would answer by itself in the same format: no Host 400, CONNECT 405; an unknown Expect is served", async () => {
+    const noHost = await rawExchange(stack.api.port, "GET /health HTTP/1.1\r\n\r\n");
+    expectRawProblem(noHost, 400, "VALIDATION_FAILED");
+    expect(noHost.body?.detail).toMatch(/Host/);
+    const tunnel = await rawExchange(stack.api.port, "CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n");
+    expectRawProblem(tunnel, 405, "METHOD_NOT_ALLOWED");
+    expect(tunnel.headers.allow).toMatch(/GET/);
+    const expecting = await rawExchange(stack.api.port, "GET /health HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n");
+    expect([expecting.status, expecting.body?.status]).toEqual([200, "ok"]);
   });
 
   it("still serves the next connection normally", async () => {

@@ -13,7 +13,6 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { ERROR_CODES, problemType, type ErrorCode, type Problem } from "../errors.js";
@@ -33,11 +32,15 @@ function refusalOf(error: NodeJS.ErrnoException): { code: ErrorCode; detail: str
   }
 }
 
-/** The whole HTTP/1.1 response, written to the socket as it is (no ServerResponse exists for it). */
-export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: string): string {
-  const { code, detail } = refusalOf(error);
+/** The problem details of a refusal made outside the app (no AppError, no Express). */
+export function problemOf(code: ErrorCode, detail: string, requestId: string): Problem {
   const { status, title } = ERROR_CODES[code];
-  const problem: Problem = { type: problemType(code), title, status, detail, code, requestId };
+  return { type: problemType(code), title, status, detail, code, requestId };
+}
+
+/** A whole HTTP/1.1 problem response, written to a socket as it is (when no ServerResponse exists for it). */
+export function rawProblemResponse(code: ErrorCode, detail: string, requestId: string, headers: Record<string, string> = {}): string {
+  const problem = problemOf(code, detail, requestId);
   const body = JSON.stringify(problem);
   return [
     `HTTP/1.1 ${problem.status} ${problem.title}`,
@@ -46,10 +49,17 @@ export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: str
     `X-Request-Id: ${requestId}`,
     "X-Content-Type-Options: nosniff",
     "Cache-Control: no-store",
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     "Connection: close",
     "",
     body,
   ].join("\r\n");
+}
+
+/** The answer to one of Node's client errors. */
+export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: string): string {
+  const { code, detail } = refusalOf(error);
+  return rawProblemResponse(code, detail, requestId);
 }
 
 /** The last request a connection handed to the app, and its response. */
@@ -62,12 +72,6 @@ const lastExchange = new WeakMap<Duplex, Exchange>();
 
 /** Replaces Node's default answer to client errors on `server` (see the file's header). */
 export function answerClientErrors(server: Server, logger: Logger): void {
-  server.on("connection", (socket: Socket) => {
-    // Read once now, so Node keeps it: a socket already closed by the time a request it carried
-    // is handled (a client that reset right after sending) still has its peer's address, which
-    // the request's identity is (its rate limits, its idempotency scope in open mode).
-    void socket.remoteAddress;
-  });
   server.on("request", (req: IncomingMessage, res: ServerResponse) => lastExchange.set(req.socket, { req, res }));
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     const last = lastExchange.get(socket);

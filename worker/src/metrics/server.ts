@@ -3,11 +3,11 @@
  * key, like the API's admin paths, with the same shared key lookup.
  */
 import { once } from "node:events";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createKeyLookup, ERROR_CODES, presentedKey, problemType, type ApiKeyEntry, type ErrorCode, type KeyLookup } from "@taskgate/shared";
 import type { Logger } from "pino";
-import { answerClientErrors } from "@taskgate/shared/runtime";
+import { createHttpServer } from "@taskgate/shared/runtime";
 import type { JobMetrics } from "./jobMetrics.js";
 
 export interface MetricsServer {
@@ -33,7 +33,7 @@ function sendProblem(res: ServerResponse, code: ErrorCode, detail: string): void
 /** Starts the server; `apiKeys` undefined = open mode (no key needed). */
 export async function startMetricsServer(options: { metrics: JobMetrics; port: number; host: string; apiKeys: readonly ApiKeyEntry[] | undefined; logger: Logger }): Promise<MetricsServer> {
   const lookup = options.apiKeys ? createKeyLookup(options.apiKeys) : undefined;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createHttpServer((req, res) => {
     if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return sendProblem(res, "NOT_FOUND", "Only GET /metrics is served here.");
     if (lookup) {
       const caller = callerOf(req, lookup);
@@ -50,8 +50,7 @@ export async function startMetricsServer(options: { metrics: JobMetrics; port: n
         sendProblem(res, "INTERNAL", "Something went wrong on our side; it has been logged.");
       },
     );
-  });
-  answerClientErrors(server, options.logger);
+  }, { logger: options.logger });
   server.listen(options.port, options.host);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;

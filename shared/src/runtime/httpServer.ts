@@ -1,0 +1,55 @@
+/**
+ * The HTTP server of every Taskgate process (the API, the worker's `/metrics`): Node's, with
+ * every answer Node would give by itself in the public error format instead (see
+ * `clientErrors.ts` for what its parser refuses), and each connection's peer address kept from
+ * the start.
+ *
+ * - A request without `Host` (HTTP/1.1 requires one): Node's own check writes a bare 400; here
+ *   it is a 400 `VALIDATION_FAILED` problem, before the handler sees the request.
+ * - `Expect` other than `100-continue`: Node answers a bare 417; here the request is served as
+ *   if the header were absent, which RFC 9110 allows (a server MAY answer 417).
+ * - `CONNECT`: Node closes the socket without a word; here it is a 405 problem.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { answerClientErrors, problemOf, rawProblemResponse } from "./clientErrors.js";
+
+/** Options of `createHttpServer`: Node's server options (timeouts), and where to log. */
+export interface HttpServerOptions extends Omit<ServerOptions, "requireHostHeader"> {
+  logger: Logger;
+}
+
+/** Methods Taskgate's servers answer at all (what a 405 for CONNECT lists). */
+const SERVED_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+
+export function createHttpServer(handler: RequestListener, options: HttpServerOptions): Server {
+  const { logger, ...nodeOptions } = options;
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.host === undefined && req.httpVersion === "1.1") {
+      const problem = problemOf("VALIDATION_FAILED", "An HTTP/1.1 request needs a Host header.", randomUUID());
+      const body = JSON.stringify(problem);
+      res.writeHead(problem.status, { "Content-Type": "application/problem+json", "Content-Length": Buffer.byteLength(body), "X-Request-Id": problem.requestId, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", Connection: "close" });
+      res.end(body);
+      return;
+    }
+    handler(req, res);
+  };
+  // Node's own Host check would answer before `serve` could.
+  const server = createServer({ ...nodeOptions, requireHostHeader: false }, serve);
+  server.on("connection", (socket: Socket) => {
+    // Read once now, so Node keeps it: a socket already closed by the time a request it carried
+    // is handled (a client that reset right after sending) still has its peer's address, which
+    // the request's identity is (its rate limits, its idempotency scope in open mode).
+    void socket.remoteAddress;
+  });
+  server.on("checkExpectation", serve);
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    socket.on("error", () => undefined);
+    socket.end(rawProblemResponse("METHOD_NOT_ALLOWED", "CONNECT is not served here.", randomUUID(), { Allow: SERVED_METHODS }));
+  });
+  answerClientErrors(server, logger);
+  return server;
+}
