@@ -22,10 +22,13 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { rescheduleJobScript } from "./jobs/scripts.js";
 import { countRetryingScript } from "./observability/index.js";
 import { createAppRouter } from "./trpc/appRouter.js";
+import type { Express } from "express";
 
 /** A running API process. */
 export interface RunningApi {
   server: Server;
+  /** The Express app the server hands each request to (after `createHttpServer`'s own checks). */
+  app: Express;
   /** The port actually bound (useful with PORT=0 in tests). */
   port: number;
   url: string;
@@ -188,5 +191,5 @@ export async function startApi(config: Config, options: StartApiOptions = {}): P
       logger.info({ requestsReceived: tracker.received, responsesCompleted: tracker.completed, clean: !timedOut }, "API stopped");
       return !timedOut;
     })());
-  return { server, port, url: `http://${config.host}:${port}`, deps, close };
+  return { server, app, port, url: `http://${config.host}:${port}`, deps, close };
 }

@@ -83,8 +83,8 @@ interface RouterLayer {
 
 /** `METHOD /path` of every route on the app's router (Express 5: `app.router.stack`). */
 function servedRoutes(running: TestStack): string[] {
-  const app = running.api.server.listeners("request")[0] as unknown as { router: { stack: RouterLayer[] } };
-  expect(app.router?.stack, "the request listener is the Express app").toBeDefined();
+  const app = running.api.app as unknown as { router: { stack: RouterLayer[] } };
+  expect(app.router?.stack, "the API's app is an Express 5 app").toBeDefined();
   return app.router.stack.flatMap((layer) => {
     if (!layer.route) return [];
     const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
