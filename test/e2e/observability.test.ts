@@ -354,7 +354,9 @@ describe("queue monitoring and request tracing with a worker", () => {
 
   it("serves the worker's own job outcomes and durations on WORKER_METRICS_PORT, admin only", async () => {
     const url = `http://127.0.0.1:${stack.worker!.metricsPort}/metrics`;
-    expect((await fetch(url)).status).toBe(401);
+    const refused = await fetch(url);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { requestId: string }).requestId).toBe(refused.headers.get("x-request-id"));
     expect((await fetch(url, { headers: { authorization: `Bearer ${USER_A.key}` } })).status).toBe(403);
     const res = await fetch(url, { headers: { authorization: `Bearer ${ADMIN.key}` } });
     expect(res.status).toBe(200);
