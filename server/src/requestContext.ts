@@ -18,8 +18,8 @@ export interface RequestContext {
   badKey: boolean;
   /** True when API_KEYS is unset: every path is open and only ip/global rules apply. */
   openMode: boolean;
-  /** The `Idempotency-Key` header, as sent. */
-  idempotencyKey: string | undefined;
+  /** The `Idempotency-Key` header, as sent; `null` when it was sent more than once (a 400 on an idempotent call). */
+  idempotencyKey: string | null | undefined;
   /** Sets a response header (rate-limit headers, Retry-After, Idempotent-Replayed). */
   setHeader(name: string, value: string): void;
 }

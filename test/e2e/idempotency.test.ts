@@ -5,6 +5,7 @@ import { commandsSent, keysMatching } from "#test-support/redis.js";
 import { idempotencyRecordKey } from "../../server/src/idempotency/index.js";
 import { API_KEYS_JSON, startStack, USER_A, USER_B, type TestStack } from "#test-support/stack.js";
 import { pollUntil, sleep } from "#test-support/time.js";
+import { rawExchange } from "#test-support/rawHttp.js";
 
 let smtp: TestSmtpServer;
 let stack: TestStack;
@@ -68,6 +69,20 @@ describe("Idempotency-Key (docs/OPERATIONS.md, the guarantees)", () => {
     await pollUntil(async () => delivered(subject), (n) => n >= 1);
     await sleep(300);
     expect(delivered(subject)).toBe(1);
+  });
+
+  it("refuses an Idempotency-Key sent twice with 400 naming it, not as the one key 'a, b' neither meant, and enqueues nothing", async () => {
+    const before = await jobCount();
+    const body = JSON.stringify(mail("twice-sent"));
+    const answer = await rawExchange(
+      stack.api.port,
+      `POST /jobs/email HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${USER_A.key}\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: "VALIDATION_FAILED", errors: [{ path: "Idempotency-Key", message: expect.stringMatching(/more than once/) }] });
+    expect(await jobCount()).toBe(before);
+    // One key with a comma in it is still one key.
+    expect((await post(fresh("with, comma"), mail("comma"))).status).toBe(202);
   });
 
   it("answers 422 IDEMPOTENCY_KEY_REUSED for the same key with another body", async () => {

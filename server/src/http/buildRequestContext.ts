@@ -22,6 +22,19 @@ export function clientIp(req: Request): string {
   return address === undefined ? "unknown" : canonicalIp(address);
 }
 
+/**
+ * The request's `Idempotency-Key`, or `null` when it came more than once: Node joins repeated
+ * headers with ", ", which would make two keys one key that neither request meant. Only a value
+ * with a comma can be such a join, so only then are the raw headers counted.
+ */
+function idempotencyKeyOf(req: Request): string | null | undefined {
+  const key = req.get("idempotency-key");
+  if (key === undefined || !key.includes(",")) return key;
+  let sent = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === "idempotency-key") sent++;
+  return sent > 1 ? null : key;
+}
+
 export function buildRequestContext(req: Request, res: Response, keyLookup: KeyLookup | undefined): RequestContext {
   const key = keyLookup ? presentedKey(req.get("authorization"), req.get("x-api-key")) : undefined;
   const caller = key !== undefined && keyLookup ? (keyLookup(key) ?? null) : null;
@@ -31,7 +44,7 @@ export function buildRequestContext(req: Request, res: Response, keyLookup: KeyL
     caller,
     badKey: key !== undefined && caller === null,
     openMode: keyLookup === undefined,
-    idempotencyKey: req.get("idempotency-key"),
+    idempotencyKey: idempotencyKeyOf(req),
     setHeader: (name, value) => {
       if (!res.headersSent) res.setHeader(name, value);
     },

@@ -54,6 +54,7 @@ export function createIdempotencyMiddleware(deps: IdempotencyMiddlewareDeps) {
     const key = ctx.idempotencyKey;
     const plain: IdempotencyContext = { derivedJobId: undefined, replay: undefined, attempt: { reachedResolver: false }, refusal: undefined };
     if (key === undefined) return next({ ctx: plain });
+    if (key === null) throw toTRPCError(new ValidationError([{ path: "Idempotency-Key", message: "was sent more than once; send it once" }]));
     if (!isValidIdempotencyKey(key)) {
       throw toTRPCError(new ValidationError([{ path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" }]));
     }
