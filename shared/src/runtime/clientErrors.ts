@@ -62,38 +62,70 @@ export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: str
   return rawProblemResponse(code, detail, requestId);
 }
 
-/** The last request a connection handed to the app, and its response. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
+/**
+ * What the client-error answer needs to know of one connection, kept small: nothing of a request
+ * outlives its response (an idle keep-alive connection holds no body).
+ */
+interface ConnectionState {
+  /** The latest request handed to the app, while its response is not closed. */
+  current: { req: IncomingMessage; res: ServerResponse } | undefined;
+  /** Responses handed to the app and not closed yet (more than one when requests are pipelined). */
+  open: number;
+  /** The latest response closed while its request's body was still arriving. */
+  answeredEarly: boolean;
+  /** Set once a client error is being handled: called when the last open response closes. */
+  onIdle: (() => void) | undefined;
 }
 
-const lastExchange = new WeakMap<Duplex, Exchange>();
+const connections = new WeakMap<Duplex, ConnectionState>();
+/** Connections whose client error is handled: the broken parser reports again on every later chunk. */
+const refused = new WeakSet<Duplex>();
+
+/** Follows one request's response on its connection's state (a `request` listener). */
+function track(req: IncomingMessage, res: ServerResponse): void {
+  const socket = req.socket;
+  let state = connections.get(socket);
+  if (!state) connections.set(socket, (state = { current: undefined, open: 0, answeredEarly: false, onIdle: undefined }));
+  const tracked = state;
+  tracked.current = { req, res };
+  tracked.open += 1;
+  tracked.answeredEarly = false;
+  res.once("close", () => {
+    tracked.open -= 1;
+    if (tracked.current?.res === res) {
+      tracked.current = undefined;
+      tracked.answeredEarly = !req.complete;
+    }
+    if (tracked.open === 0) tracked.onIdle?.();
+  });
+}
 
 /** Replaces Node's default answer to client errors on `server` (see the file's header). */
 export function answerClientErrors(server: Server, logger: Logger): void {
-  server.on("request", (req: IncomingMessage, res: ServerResponse) => lastExchange.set(req.socket, { req, res }));
+  server.on("request", track);
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
-    const last = lastExchange.get(socket);
+    if (refused.has(socket)) return;
+    refused.add(socket);
     if (error.code !== "ECONNRESET") logger.debug({ code: error.code }, "refused what the HTTP parser could not take");
-    if (last && !last.res.writableFinished) {
-      if (last.req.complete) {
-        // Received whole and in the app's hands: its answer stands; then the connection closes.
-        last.res.shouldKeepAlive = false;
-        last.res.once("close", () => socket.destroy());
-        return;
-      }
-      // Its own headers arrived but its body is what broke or timed out: answer it, unless its
-      // response has begun, under the id it was given.
-      const given = last.res.getHeader("X-Request-Id");
-      if (socket.writable && !last.res.headersSent) socket.write(clientErrorResponse(error, typeof given === "string" ? given : randomUUID()));
+    const state = connections.get(socket);
+    const current = state?.current;
+    if (state && current && !current.req.complete) {
+      // Its own headers arrived but its body is what broke or timed out: answer it under the id
+      // it was given, unless its response has begun or others are still queued before it.
+      const given = current.res.getHeader("X-Request-Id");
+      if (socket.writable && state.open === 1 && !current.res.headersSent) socket.write(clientErrorResponse(error, typeof given === "string" ? given : randomUUID()));
       socket.destroy();
+      return;
+    }
+    if (state && state.open > 0) {
+      // Received whole and in the app's hands: their answers stand; then the connection closes.
+      if (current && !current.res.headersSent) current.res.shouldKeepAlive = false;
+      state.onIdle = () => socket.destroy();
       return;
     }
     // Answered already while its body was still arriving: only close. Else the bytes that broke
     // are a new request's head, which gets the answer.
-    const answeredEarly = last !== undefined && !last.req.complete;
-    if (!answeredEarly && socket.writable) socket.write(clientErrorResponse(error, randomUUID()));
+    if (!state?.answeredEarly && socket.writable) socket.write(clientErrorResponse(error, randomUUID()));
     socket.destroy();
   });
 }

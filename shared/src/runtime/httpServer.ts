@@ -22,6 +22,9 @@ export interface HttpServerOptions extends Omit<ServerOptions, "requireHostHeade
   logger: Logger;
 }
 
+/** Longest a refused CONNECT's socket stays while its 405 goes out, in ms. */
+const CONNECT_LINGER_MS = 1_000;
+
 /** Methods Taskgate's servers answer at all (what a 405 for CONNECT lists). */
 const SERVED_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 
@@ -45,10 +48,20 @@ export function createHttpServer(handler: RequestListener, options: HttpServerOp
     // the request's identity is (its rate limits, its idempotency scope in open mode).
     void socket.remoteAddress;
   });
-  server.on("checkExpectation", serve);
+  // As a request like any other, so every `request` listener (the drain's, the client-error
+  // answer's) sees it too.
+  server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => server.emit("request", req, res));
   server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    // Node has let go of this socket (no server timeout, no closeAllConnections reaches it), and
+    // the server is half-open: ending alone would wait for the client. So it goes once the 405 is
+    // out, or after a second whatever the client does.
     socket.on("error", () => undefined);
-    socket.end(rawProblemResponse("METHOD_NOT_ALLOWED", "CONNECT is not served here.", randomUUID(), { Allow: SERVED_METHODS }));
+    const gone = setTimeout(() => socket.destroy(), CONNECT_LINGER_MS);
+    gone.unref();
+    socket.end(rawProblemResponse("METHOD_NOT_ALLOWED", "CONNECT is not served here.", randomUUID(), { Allow: SERVED_METHODS }), () => {
+      clearTimeout(gone);
+      socket.destroy();
+    });
   });
   answerClientErrors(server, logger);
   return server;
