@@ -59,7 +59,10 @@ export function trackProcess(child: ChildProcess): RunningProcess {
 
 /** Runs a TypeScript entry point of the repo (e.g. `server/src/main.ts`) with its own env. */
 export function spawnEntry(entry: string, env: Record<string, string>): RunningProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", entry], {
+  // The heap flags this process runs with (`npm run bench` passes Taskgate's), so an entry it
+  // starts runs as every Taskgate process does (docs/OPERATIONS.md, "Node's heap").
+  const heapFlags = process.execArgv.filter((flag) => flag.startsWith("--max-semi-space-size"));
+  const child = spawn(process.execPath, [...heapFlags, "--import", "tsx", "--conditions=source", entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

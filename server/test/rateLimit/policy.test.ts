@@ -175,6 +175,48 @@ describe("a stored document whose rules no longer fit the schema", () => {
     expect(entry).toMatchObject({ action: "policy.set", details: { before: { damaged: expect.stringMatching(/^rules\.1\.cost: /) }, after: { rules: [{ limit: 7 }] } } });
   });
 
+  it("keeps, when mended, only the overrides within an admin change's bounds, and says how many it dropped", async () => {
+    const { store, audit } = await apiProcess();
+    const current = (await store.read())!;
+    const keys = redisKeys(slotKeyPrefix(prefix(), redis.isCluster));
+    const base = { rule: "per-user", limit: 1, windowMs: null, expiresAt: null, reason: null, createdAt: 0, createdBy: "ops" };
+    const overrides = [
+      { ...base, identity: "user:kept" },
+      { ...base, identity: "user:one-ms", windowMs: 1 },
+      { ...base, identity: "user:soon", windowMs: "soon" },
+      { ...base, identity: "user:negative", limit: -1 },
+    ];
+    await redis.set(keys.policy(), JSON.stringify({ ...current, rules: [{ ...current.rules[0]!, cost: 5000 }], overrides }));
+    const mended = await store.update("ops", replaceRules(RULES, "ops", Date.now(), RULES), undefined, { replacesRules: true });
+    expect(mended!.overrides.map((o) => o.identity)).toEqual(["user:kept"]);
+    const [entry] = (await audit.read({ limit: 1 })).entries;
+    expect(entry!.details.before).toEqual({ damaged: expect.stringContaining("overrides: 3 could not be read and are dropped") });
+  });
+
+  it("leaves out, in a policy whose rules fit, an override outside those bounds rather than apply it", async () => {
+    const a = await apiProcess();
+    const current = (await a.store.read())!;
+    const keys = redisKeys(slotKeyPrefix(prefix(), redis.isCluster));
+    const oneMs = { rule: "per-user", identity: "user:one-ms", limit: 1, windowMs: 1, expiresAt: null, reason: null, createdAt: 0, createdBy: "ops" };
+    await redis.set(keys.policy(), JSON.stringify({ ...current, overrides: [oneMs] }));
+    await redis.incr(keys.policyVersion());
+    await a.cache.reload();
+    expect((await a.store.read())!.overrides).toEqual([]);
+    // The rule's own limit of 3 per minute applies, not a 1 ms window that would never fill.
+    expect(await admitted(a.limiter, "one-ms", 5)).toBe(3);
+  });
+
+  it("is replaced, also when it is not JSON at all, by a change of every rule and at start-up", async () => {
+    const first = await apiProcess();
+    const keys = redisKeys(slotKeyPrefix(prefix(), redis.isCluster));
+    await redis.set(keys.policy(), "{rules: oops");
+    await expect(first.store.read()).rejects.toBeInstanceOf(StoredPolicyError);
+    const next = await apiProcess();
+    expect(await next.store.read()).toMatchObject({ version: 2, rules: RULES });
+    const [entry] = (await next.audit.read({ limit: 1 })).entries;
+    expect(entry).toMatchObject({ action: "policy.config", details: { before: { damaged: "the stored document is not JSON" } } });
+  });
+
   it("is replaced at start-up by the configured rules even when they are the ones last seeded, audited as policy.config", async () => {
     const first = await apiProcess();
     await damage(first.store);

@@ -3,7 +3,8 @@
  * answers with, and the rules an override must fit. Pure functions, no I/O.
  */
 import { createHash } from "node:crypto";
-import { rateLimitRules, type RateLimitPolicy, type RateLimitRule } from "@taskgate/shared";
+import { z } from "zod";
+import { overrideIdentity, overrideSetInput, rateLimitRules, type RateLimitPolicy, type RateLimitRule } from "@taskgate/shared";
 
 /** One override as stored (times in ms since the epoch). */
 export interface StoredOverride {
@@ -68,23 +69,46 @@ export function parseStoredPolicy(json: string): StoredPolicy {
 
 /**
  * Reads a stored document as far as it can: the policy, or, when its rules do not fit the
- * schema, what does not fit and everything but the rules (rules empty). Throws only on a
- * document that is not JSON.
+ * schema or it is not JSON at all, what is wrong and everything else that could be read (rules
+ * empty). An override that does not fit the bounds an admin's change is held to is left out
+ * (it would otherwise apply, a window of 1 ms lifting its identity's limit); how many were is
+ * part of the problems when the rules are damaged too, since such a document is then replaced.
  */
 export function readStoredPolicy(json: string): { policy: StoredPolicy; problems?: string } {
-  const raw = (JSON.parse(json) ?? {}) as Partial<StoredPolicy>;
+  let raw: Partial<StoredPolicy>;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    raw = typeof parsed === "object" && parsed !== null ? (parsed as Partial<StoredPolicy>) : {};
+  } catch {
+    return { policy: { rules: [], overrides: [], updatedAt: 0, updatedBy: "", configHash: "" }, problems: "the stored document is not JSON" };
+  }
   const parsed = rateLimitRules.safeParse(raw.rules);
-  const overrides = Array.isArray(raw.overrides) ? raw.overrides.filter(isStoredOverride) : [];
+  const stored = Array.isArray(raw.overrides) ? (raw.overrides as unknown[]) : [];
+  const overrides = stored.filter(isStoredOverride);
   const rest = { overrides, updatedAt: Number(raw.updatedAt) || 0, updatedBy: String(raw.updatedBy ?? ""), configHash: String(raw.configHash ?? "") };
   if (parsed.success) return { policy: { rules: parsed.data, ...rest } };
   // Not zod's error: a stored document that does not fit is this server's fault, not the
   // caller's (a raw zod error would be answered as the request's own 400, naming its fields).
-  return { policy: { rules: [], ...rest }, problems: parsed.error.issues.map((issue) => `rules.${issue.path.join(".")}: ${issue.message}`).join("; ") };
+  const problems = parsed.error.issues.map((issue) => `rules.${issue.path.join(".")}: ${issue.message}`);
+  const unreadable = stored.length - overrides.length;
+  if (unreadable > 0) problems.push(`overrides: ${unreadable} could not be read and are dropped`);
+  return { policy: { rules: [], ...rest }, problems: problems.join("; ") };
 }
 
+/** An override as stored, within the bounds `overrideSetInput` holds an admin's change to. */
+const storedOverride = z.object({
+  rule: overrideSetInput.shape.rule,
+  identity: overrideIdentity,
+  limit: overrideSetInput.shape.limit,
+  windowMs: overrideSetInput.shape.windowMs.unwrap().nullable(),
+  expiresAt: z.number().finite().nullable(),
+  reason: z.string().max(500).nullable(),
+  createdAt: z.number().finite(),
+  createdBy: z.string(),
+});
+
 function isStoredOverride(value: unknown): value is StoredOverride {
-  const o = value as StoredOverride;
-  return typeof o === "object" && o !== null && typeof o.rule === "string" && typeof o.identity === "string" && Number.isInteger(o.limit) && o.limit >= 0;
+  return storedOverride.safeParse(value).success;
 }
 
 /**
