@@ -52,6 +52,7 @@ function newIdempotencyKey(): string {
  * ```
  */
 export function createClient(options: ClientOptions): TaskgateClient {
+  assertClientOptions(options);
   const policy = retryPolicy(options.retry);
   const trpc = createTRPCUntypedClient<AppRouter>({ links: [transportLink(options)] });
 
@@ -62,7 +63,10 @@ export function createClient(options: ClientOptions): TaskgateClient {
       let error: TaskgateError;
       try {
         if (signal?.aborted) throw signal.reason;
-        return await send({ signal, context });
+        const result = await send({ signal, context });
+        // A batched call answers with its batch, even when its own signal fired meanwhile.
+        if (signal?.aborted) throw signal.reason;
+        return result;
       } catch (thrown) {
         error = withCall(toTaskgateError(thrown, signal), { attempts: attempt, idempotencyKey });
       }
@@ -82,8 +86,14 @@ export function createClient(options: ClientOptions): TaskgateClient {
     const kind: RetryKind = info.type === "query" || info.idempotent ? "idempotent" : "unsafe";
     const send = (input: unknown): Send<unknown> =>
       info.type === "query" ? (request) => trpc.query(path, input, request) : (request) => trpc.mutation(path, input, request);
-    const call = (input: unknown, callOptions: CreateOptions | undefined) =>
-      run(path, kind, send(input), callOptions, info.idempotent ? (callOptions?.idempotencyKey ?? newIdempotencyKey()) : undefined);
+    const call = (input: unknown, callOptions: CreateOptions | undefined) => {
+      const given = callOptions?.idempotencyKey;
+      // Refused before anything is sent: a key the server would refuse, or fetch could not send.
+      if (info.idempotent && given !== undefined && !VALID_IDEMPOTENCY_KEY.test(given)) {
+        return Promise.reject(new TaskgateError({ code: "VALIDATION_FAILED", message: "idempotencyKey must be 1-255 printable ASCII characters; nothing was sent.", attempts: 0 }));
+      }
+      return run(path, kind, send(input), callOptions, info.idempotent ? (given ?? newIdempotencyKey()) : undefined);
+    };
     return info.input ? (input, callOptions) => call(input, callOptions as CreateOptions | undefined) : (callOptions) => call(undefined, callOptions as CallOptions | undefined);
   }
 
@@ -94,6 +104,39 @@ export function createClient(options: ClientOptions): TaskgateClient {
 
 /** Largest batch `batch: true` sends: the server's TRPC_MAX_BATCH default. */
 const DEFAULT_BATCH_ITEMS = 10;
+
+/**
+ * Longest URL a batched GET may have, in characters: a batch whose inputs would make it longer
+ * is split. Half the server's 16 KiB for all of a request's headers, which the request line
+ * shares with the others.
+ */
+const MAX_BATCH_URL_LENGTH = 8_000;
+
+/** What the server takes as an Idempotency-Key (API.md §5): 1–255 printable ASCII characters. */
+const VALID_IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+/** A control character, which a header value must not hold (a CR or LF would end the header). */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * Refuses, at once and without echoing a secret, options that could only fail on every call:
+ * a `baseUrl` that is not an http(s) URL or carries credentials, an API key or header that
+ * fetch cannot send. Without this each call would fail as if the network had, and retry.
+ */
+function assertClientOptions(options: ClientOptions): void {
+  let url: URL;
+  try {
+    url = new URL(options.baseUrl);
+  } catch {
+    throw new TypeError("baseUrl must be an absolute http(s) URL, e.g. http://127.0.0.1:3000");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`baseUrl must be an http(s) URL, not ${url.protocol}`);
+  if (url.username !== "" || url.password !== "") throw new TypeError("baseUrl must not carry a user name or password; give the API key as apiKey");
+  if (options.apiKey !== undefined && (options.apiKey === "" || CONTROL_CHARACTER.test(options.apiKey))) throw new TypeError("apiKey must be a non-empty string without control characters or line breaks");
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (CONTROL_CHARACTER.test(value)) throw new TypeError(`header ${JSON.stringify(name)} has a value fetch cannot send (control characters or a line break)`);
+  }
+}
 
 /** How calls reach the server: one request each, or batched where a call carries no Idempotency-Key. */
 function transportLink(options: ClientOptions): TRPCLink<AppRouter> {
@@ -112,7 +155,7 @@ function transportLink(options: ClientOptions): TRPCLink<AppRouter> {
   return splitLink({
     condition: (op) => typeof op.context.idempotencyKey === "string",
     true: single,
-    false: httpBatchLink({ ...common, maxItems, headers: shared }),
+    false: httpBatchLink({ ...common, maxItems, maxURLLength: MAX_BATCH_URL_LENGTH, headers: shared }),
   });
 }
 

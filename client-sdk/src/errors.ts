@@ -109,8 +109,18 @@ function codeOfStatus(status: number): TaskgateErrorCode {
   return "BAD_RESPONSE";
 }
 
+/** Problem codes whose answer's `Retry-After` header is their own wait (the server sets it for these). */
+const WAITS = new Set<string>(["RATE_LIMITED", "UNAVAILABLE", "IDEMPOTENCY_KEY_IN_USE"]);
+
 function fromResponse(status: number, headers: Headers | undefined, problem: TaskgateProblem | undefined, cause: unknown): TaskgateError {
-  const retryAfterMs = parseRetryAfter(headers?.get("retry-after")) ?? numberOrUndefined(problem?.retryAfterMs);
+  // A batch answers with one status and one Retry-After for all of its calls (the longest wait of
+  // any), so a call's own problem says its wait; the header speaks for it only when the problem
+  // names no wait of its own and is one that waits.
+  // The problem's own wait is in ms; rounded up to whole seconds as the header gives it (never
+  // earlier than a retry could pass), so a single call's two agree.
+  const header = parseRetryAfter(headers?.get("retry-after"));
+  const own = numberOrUndefined(problem?.retryAfterMs);
+  const retryAfterMs = problem ? (own !== undefined ? Math.ceil(own / 1000) * 1000 : WAITS.has(problem.code) ? header : undefined) : header;
   const requestId = problem?.requestId ?? headers?.get("x-request-id") ?? undefined;
   if (problem) {
     return new TaskgateError({ code: problem.code, message: problem.detail, status: problem.status, requestId, retryAfterMs, problem, cause });
@@ -129,7 +139,7 @@ export function toTaskgateError(error: unknown, signal?: AbortSignal): TaskgateE
   if (error instanceof TaskgateError) return error;
   if (signal?.aborted) return new TaskgateError({ code: "ABORTED", message: "The call was aborted.", cause: signal.reason ?? error });
   if (!(error instanceof TRPCClientError)) {
-    return new TaskgateError({ code: "NETWORK_ERROR", message: `The request failed: ${String((error as Error)?.message ?? error)}`, cause: error });
+    return new TaskgateError({ code: "NETWORK_ERROR", message: `The request failed: ${redact(String((error as Error)?.message ?? error))}`, cause: error });
   }
   const meta = error.meta as ErrorMeta | undefined;
   const data = error.data as { problem?: unknown } | null | undefined;
@@ -140,7 +150,15 @@ export function toTaskgateError(error: unknown, signal?: AbortSignal): TaskgateE
   if (error.cause instanceof NonJsonResponseError) return fromResponse(error.cause.status, error.cause.headers, undefined, error.cause);
   const cause = error.cause ?? error;
   if (cause instanceof SyntaxError) return new TaskgateError({ code: "BAD_RESPONSE", message: "The server's answer could not be read.", cause });
-  return new TaskgateError({ code: "NETWORK_ERROR", message: `No response from the server: ${describeNetworkError(cause)}`, cause });
+  return new TaskgateError({ code: "NETWORK_ERROR", message: `No response from the server: ${redact(describeNetworkError(cause))}`, cause });
+}
+
+/**
+ * A network error's text without what it may quote of the request: fetch names an invalid header
+ * value (`"Bearer <the API key>"`) or a URL's credentials in its message.
+ */
+function redact(message: string): string {
+  return message.replace(/"[^"]*"/g, '"…"').replace(/\/\/[^/@\s]*@/g, "//…@");
 }
 
 /** Codes of failures that happen before a request is sent: nothing reached the server. */

@@ -56,7 +56,8 @@ export function retryPolicy(options: RetryOptions | undefined): RetryPolicy {
  * - `idempotent`: job creation, which always carries an Idempotency-Key, so a repeat replays
  *   the first answer; and queries, which change nothing.
  * - `unsafe`: other mutations (dead-job retry and delete); retried only when the server surely
- *   did not act (429, 503) or the request never left (connection refused, DNS failure).
+ *   did not act (Taskgate's own 429 or 503, with its problem: a proxy's 503 proves nothing of
+ *   what the server behind it did) or the request never left (connection refused, DNS failure).
  */
 export type RetryKind = "idempotent" | "unsafe";
 
@@ -64,7 +65,7 @@ function retryable(kind: RetryKind, error: TaskgateError): boolean {
   switch (error.code) {
     case "RATE_LIMITED":
     case "UNAVAILABLE":
-      return true;
+      return kind === "idempotent" || error.problem !== undefined;
     case "IDEMPOTENCY_KEY_IN_USE":
       return kind === "idempotent";
     case "NETWORK_ERROR":

@@ -202,6 +202,30 @@ describe("typed calls", () => {
     expect(retries[0]!.error).toMatchObject({ code: "UNAVAILABLE", status: 503, retryAfterMs: 0, problem: undefined });
   });
 
+  it("does not resend a dead-job retry after a 503 that is not Taskgate's (a proxy's page): the server may have acted", async () => {
+    const spy = recordingFetch(async (request, real) => {
+      await real();
+      request.status = 503;
+      return new Response("<html>bad gateway</html>", { status: 503, headers: { "content-type": "text/html", "retry-after": "0" } });
+    });
+    const admin = createClient({ baseUrl: stack.url, apiKey: ADMIN.key, fetch: spy.fetch, retry: { baseDelayMs: 1 } });
+    const failed = await thrown(admin.deadJobs.retry({ queue: "email", jobId: "whatever" }));
+    expect(failed).toMatchObject({ code: "UNAVAILABLE", status: 503, attempts: 1, problem: undefined });
+    expect(spy.seen).toHaveLength(1);
+  });
+
+  it("refuses at once, echoing no secret and retrying nothing, options that fetch could never send", async () => {
+    expect(() => createClient({ baseUrl: stack.url, apiKey: "sk_live_SECRET\nX" })).toThrow(TypeError);
+    expect(() => createClient({ baseUrl: stack.url, apiKey: "sk_live_SECRET\nX" })).not.toThrow(/SECRET/);
+    expect(() => createClient({ baseUrl: "http://ops:hunter2@127.0.0.1:1" })).toThrow(TypeError);
+    expect(() => createClient({ baseUrl: "http://ops:hunter2@127.0.0.1:1" })).not.toThrow(/hunter2/);
+    expect(() => createClient({ baseUrl: "not-a-url" })).toThrow(/baseUrl/);
+    const spy = recordingFetch();
+    const bad = await thrown(clientFor(stack, { fetch: spy.fetch }).jobs.email.create(email("bad key"), { idempotencyKey: "bad key \u0001" }));
+    expect(bad).toMatchObject({ code: "VALIDATION_FAILED", status: undefined });
+    expect(spy.seen).toHaveLength(0);
+  });
+
   it("cancels before the first attempt when the signal has already fired", async () => {
     const spy = recordingFetch();
     const aborted = await thrown(clientFor(stack, { fetch: spy.fetch }).jobs.email.create(email("never"), { signal: AbortSignal.abort() }));
@@ -240,6 +264,38 @@ describe("batching", () => {
     expect(second).toMatchObject({ status: "fulfilled", value: { jobId: created[1].jobId } });
     expect(missing.status).toBe("rejected");
     expect((missing as PromiseRejectedResult).reason).toMatchObject({ code: "NOT_FOUND", status: 404 });
+  });
+
+  it("rejects a batched call whose own signal fired, though its batch answered", async () => {
+    const client = clientFor(stack, { batch: true });
+    const controller = new AbortController();
+    const aborted = client.health.get({ signal: controller.signal }).catch((error: unknown) => error);
+    const other = client.health.get();
+    controller.abort();
+    expect(await aborted).toMatchObject({ code: "ABORTED" });
+    expect((await other).status).toBe("ok");
+  });
+
+  it("splits a batch whose URL would pass the server's header limit, so each call still answers on its own", async () => {
+    const spy = recordingFetch();
+    const admin = createClient({ baseUrl: stack.url, apiKey: ADMIN.key, fetch: spy.fetch, batch: true, retry: { attempts: 1 } });
+    // Each alone is about 2 kB of URL; eight in one would be over 16 KiB.
+    const answers = await Promise.allSettled(Array.from({ length: 8 }, () => admin.deadJobs.list({ queue: "email", q: "é".repeat(200), userId: "ü".repeat(128) })));
+    expect(answers.map((answer) => (answer.status === "rejected" ? (answer.reason as TaskgateError).code : "ok"))).toEqual(Array.from({ length: 8 }, () => "ok"));
+    expect(spy.seen.length).toBeGreaterThan(1);
+  });
+
+  it("gives each batched call its own wait, not the batch's Retry-After", async () => {
+    const problemOf = (code: string, status: number, extra: object) => ({ error: { json: { message: code, code: -32000, data: { code, httpStatus: status, problem: { type: "x", title: code, status, detail: code, code, requestId: "r", ...extra } } } } });
+    const fake: typeof fetch = async () =>
+      new Response(JSON.stringify([problemOf("RATE_LIMITED", 429, { retryAfterMs: 2988 }), problemOf("NOT_FOUND", 404, {})]), { status: 429, headers: { "content-type": "application/json", "retry-after": "40" } });
+    const client = createClient({ baseUrl: stack.url, fetch: fake, batch: true, retry: { attempts: 1 } });
+    const [limited, missing] = await Promise.all([
+      thrown(client.jobs.status({ queue: "email", jobId: "a" })),
+      thrown(client.jobs.status({ queue: "email", jobId: "b" })),
+    ]);
+    expect(limited).toMatchObject({ code: "RATE_LIMITED", retryAfterMs: 3000 });
+    expect(missing).toMatchObject({ code: "NOT_FOUND", retryAfterMs: undefined });
   });
 
   it("splits more calls than maxItems into several requests, and refuses a maxItems that is not a positive integer", async () => {
