@@ -3,6 +3,9 @@
  * which runs dist/cli.js) against a live API with real dead jobs.
  */
 import { execFile } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -512,6 +515,63 @@ describe("taskgate-admin", () => {
     expect(unknownCommand.code).toBe(2);
     expect(unknownCommand.stderr).toContain("unknown command 'jobs purge'");
     expect((await cli(["dead-jobs", "list", "--limit", "many"])).stderr).toContain("--limit must be a whole number");
+  });
+
+  describe("text and failures that are not Taskgate's", () => {
+    /** The CLI in this process against `url`, with a confirm callback that runs `meanwhile` before saying yes. */
+    async function runMain(argv: string[], options: { url?: string; apiKey?: string; meanwhile?: () => Promise<void> } = {}) {
+      const io = { out: [] as string[], err: [] as string[] };
+      const code = await main([...argv, "--url", options.url ?? stack.url, "--api-key", options.apiKey ?? ADMIN.key], {
+        env: {},
+        stdout: (text) => io.out.push(text),
+        stderr: (text) => io.err.push(text),
+        confirm: async () => {
+          await options.meanwhile?.();
+          return true;
+        },
+      });
+      return { code, out: io.out.join("\n"), err: io.err.join("\n") };
+    }
+
+    it("never lets the server's text drive the terminal: an id with escape sequences comes back as one plain line", async () => {
+      const run = await runMain(["dead-jobs", "show", "ab\u001b[31mRED\u001b]0;pwned\u0007"]);
+      expect(run.code).toBe(1);
+      expect(run.err).toMatch(/NOT_FOUND/);
+      expect(run.err).not.toMatch(/\p{Cc}/u);
+    });
+
+    it("says when a bulk write touched more than the count it confirmed: jobs that died in between", async () => {
+      const label = `raced-${Date.now()}`;
+      await makeDeadJobs(stack, 1, label);
+      const run = await runMain(["dead-jobs", "delete-many", "--q", label], { meanwhile: async () => void (await makeDeadJobs(stack, 2, label)) });
+      expect(run.code).toBe(0);
+      expect(run.out).toContain(`This will delete 1 dead job of queue email matching q "${label}".`);
+      expect(run.out).toContain("Deleted 3 dead jobs from queue email (2 more than the 1 counted before: they died since).");
+    });
+
+    it("refuses an API key it could not send with exit 2, without printing it", async () => {
+      const run = await runMain(["queues"], { apiKey: "admin-key\nsecretpart" });
+      expect(run.code).toBe(2);
+      expect(`${run.out}${run.err}`).not.toContain("secretpart");
+    });
+
+    it("prints one line, no stack trace, for an answer it cannot show, with exit 1", async () => {
+      const server = createServer((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ result: { data: { json: null } } }));
+      });
+      server.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      try {
+        const run = await runMain(["queues"], { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+        expect(run.code).toBe(1);
+        expect(run.err).toMatch(/^taskgate-admin: BAD_RESPONSE: /);
+        expect(run.err.split("\n")).toHaveLength(1);
+        expect(run.err).not.toMatch(/\n\s+at /);
+      } finally {
+        server.close();
+      }
+    });
   });
 
   it("reads --url over TASKGATE_URL", async () => {

@@ -4,7 +4,7 @@
  */
 import type { QueueName } from "../inputs.js";
 import type { TaskgateClient } from "../types.js";
-import { duration, fields, json, table, time, truncate } from "./format.js";
+import { duration, fields, json, oneLine, table, time, truncate } from "./format.js";
 
 /** What a command gets: the client, its parsed options and positionals, and where to write. */
 export interface CommandContext {
@@ -135,7 +135,7 @@ export async function deadJobsShow(ctx: CommandContext): Promise<void> {
       ["Failed", time(job.failedAt)],
       ["Attempts", `${job.attemptsMade} of ${job.maxAttempts}`],
       ["Failure", job.nonRetryable ? "permanent (not retried)" : "attempts exhausted"],
-      ["Reason", job.failedReason],
+      ["Reason", oneLine(job.failedReason)],
     ]),
   );
   ctx.out(`\nData:\n${json(job.data)}`);
@@ -143,8 +143,8 @@ export async function deadJobsShow(ctx: CommandContext): Promise<void> {
     ctx.out("\nAttempts (oldest first):");
     job.attempts.forEach((attempt, i) => {
       const code = attempt.responseCode !== undefined ? ` [SMTP ${attempt.responseCode}]` : "";
-      ctx.out(`  ${i + 1}. ${time(attempt.at)}${code} ${attempt.error}`);
-      if (attempt.stack) ctx.out(attempt.stack.split("\n").map((line) => `       ${line}`).join("\n"));
+      ctx.out(`  ${i + 1}. ${time(attempt.at)}${code} ${oneLine(attempt.error)}`);
+      if (attempt.stack) ctx.out(attempt.stack.split("\n").map((line) => `       ${oneLine(line)}`).join("\n"));
     });
   }
 }

@@ -36,8 +36,8 @@ interface BulkWrite<Result> {
   selection: Selection;
   /** The write as a dry run (`dryRun: true`) or for real; answers how many dead jobs matched. */
   call: (dryRun: boolean) => Promise<Result & { matched: number }>;
-  /** The line printed after the real write. */
-  done: (result: Result & { matched: number }) => string;
+  /** The line printed after the real write, told what the dry run counted. */
+  done: (result: Result & { matched: number }, counted: number) => string;
 }
 
 /**
@@ -60,13 +60,21 @@ async function bulkWrite<Result>(ctx: CommandContext, queue: string, write: Bulk
     const verb = `${write.verb[0]!.toUpperCase()}${write.verb.slice(1)}`;
     if (!(await ctx.confirm(`${verb} ${dry.matched === 1 ? "it" : "them"}? [y/N] `))) throw new UsageError("not confirmed; nothing changed", null);
   }
-  // The dead set may have changed since the count: the real answer says what was done.
+  // The dead set may have changed since the count (jobs died or were retried meanwhile): the
+  // real answer says what was done, and the line says so when it differs from what was shown.
   const result = await write.call(false);
-  ctx.out(ctx.asJson ? json(result) : write.done(result));
+  ctx.out(ctx.asJson ? json(result) : write.done(result, dry.matched));
 }
 
-/** `(N matched)` when fewer were changed than matched (they left the dead set meanwhile). */
-const shortfall = (changed: number, matched: number) => (changed === matched ? "" : ` (${matched} matched)`);
+/**
+ * What the line adds when the write did not touch exactly what was confirmed: `(N matched)` when
+ * fewer were changed than matched (they left the dead set meanwhile), and the count confirmed
+ * when more matched than it (they died between the count and the write).
+ */
+function difference(changed: number, matched: number, counted: number): string {
+  const notes = [changed === matched ? "" : `${matched} matched`, matched > counted ? `${matched - counted} more than the ${counted} counted before: they died since` : ""].filter(Boolean);
+  return notes.length === 0 ? "" : ` (${notes.join("; ")})`;
+}
 
 export async function deadJobsRetryAll(ctx: CommandContext): Promise<void> {
   const command = "dead-jobs retry-all";
@@ -80,7 +88,7 @@ export async function deadJobsRetryAll(ctx: CommandContext): Promise<void> {
     verb: "retry",
     selection,
     call: (dryRun) => ctx.client.deadJobs.retryAll({ queue, ...part, ...(dryRun ? { dryRun } : {}) }),
-    done: ({ retried, matched }) => `Re-queued ${plural(retried, "dead job")} in queue ${queue}${shortfall(retried, matched)}.`,
+    done: ({ retried, matched }, counted) => `Re-queued ${plural(retried, "dead job")} in queue ${queue}${difference(retried, matched, counted)}.`,
   });
 }
 
@@ -99,6 +107,6 @@ export async function deadJobsDeleteMany(ctx: CommandContext): Promise<void> {
     verb: "delete",
     selection,
     call: (dryRun) => ctx.client.deadJobs.deleteMany({ queue, ...selection, ...(dryRun ? { dryRun } : {}) }),
-    done: ({ deleted, matched }) => `Deleted ${plural(deleted, "dead job")} from queue ${queue}${shortfall(deleted, matched)}.`,
+    done: ({ deleted, matched }, counted) => `Deleted ${plural(deleted, "dead job")} from queue ${queue}${difference(deleted, matched, counted)}.`,
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { FieldIssue } from "@taskgate/shared";
 import { TaskgateError } from "../errors.js";
-import { json } from "./format.js";
+import { json, oneLine } from "./format.js";
 
 /**
  * The problem's field issues (`errors`, sent with VALIDATION_FAILED), keeping only well-formed
@@ -17,9 +17,6 @@ function fieldIssuesOf(error: TaskgateError): FieldIssue[] {
   return issues.filter((issue): issue is FieldIssue => typeof issue === "object" && issue !== null && typeof issue.path === "string" && typeof issue.message === "string");
 }
 
-// One issue per line must stay one line, and text from the server must not drive the terminal
-// (escape sequences), so control characters and line breaks become spaces.
-const oneLine = (text: string) => text.replace(/\p{Cc}+/gu, " ");
 
 export function describeError(error: TaskgateError): string {
   const status = error.status !== undefined ? ` (HTTP ${error.status})` : "";
@@ -27,7 +24,7 @@ export function describeError(error: TaskgateError): string {
   // The headline alone ("The request is not valid.") does not say which option to fix: the
   // problem's `errors` do, so each gets its own line under it.
   const issues = fieldIssuesOf(error).map((issue) => `  ${issue.path === "" ? "(input)" : oneLine(issue.path)}: ${oneLine(issue.message)}`);
-  return [`taskgate-admin: ${error.code}${status}: ${error.message}${requestId}`, ...issues].join("\n");
+  return [`taskgate-admin: ${error.code}${status}: ${oneLine(error.message)}${requestId ? oneLine(requestId) : ""}`, ...issues].join("\n");
 }
 
 /** The `--json` form of a failed call: the summary fields, and the API's whole problem details when it sent them. */

@@ -103,6 +103,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr(asJson ? errorJson(shown) : describeError(shown));
       return 1;
     }
-    throw error;
+    // Anything else is an answer this CLI could not show (another server, or another version's
+    // shape): one line, never a stack trace.
+    const unreadable = new TaskgateError({ code: "BAD_RESPONSE", message: "The server's answer is not what this version of taskgate-admin can show; is --url a Taskgate API of the same version?", cause: error });
+    io.stderr(asJson ? errorJson(unreadable) : describeError(unreadable));
+    return 1;
   }
 }
