@@ -58,17 +58,8 @@ export class StoredPolicyError extends Error {
 }
 
 /**
- * Reads a stored document back. The rules go through the same schema as at start-up, so a
- * document damaged by hand is refused (the caller keeps what it had) rather than half-applied.
- */
-export function parseStoredPolicy(json: string): StoredPolicy {
-  const read = readStoredPolicy(json);
-  if (read.problems !== undefined) throw new StoredPolicyError(read.problems);
-  return read.policy;
-}
-
-/**
- * Reads a stored document as far as it can: the policy, or, when its rules do not fit the
+ * Reads a stored document back as far as it can (the rules go through the same schema as at
+ * start-up): the policy, or, when its rules do not fit the
  * schema or it is not JSON at all, what is wrong and everything else that could be read (rules
  * empty). An override that does not fit the bounds an admin's change is held to is left out
  * (it would otherwise apply, a window of 1 ms lifting its identity's limit); how many were is

@@ -9,7 +9,7 @@ import { defineLuaCommands } from "@taskgate/shared/lua";
 import { auditFields, type AuditRecord } from "../../audit/auditLog.js";
 import { ValidationError, VersionConflictError } from "../../errors/appErrors.js";
 import { slotKeyPrefix } from "../../redis/slotPrefix.js";
-import { beforeOf, configHashOf, keptOverrides, parseStoredPolicy, readStoredPolicy, type StoredPolicy, type VersionedPolicy } from "./policyDoc.js";
+import { beforeOf, configHashOf, keptOverrides, readStoredPolicy, StoredPolicyError, type StoredPolicy, type VersionedPolicy } from "./policyDoc.js";
 import { policyWriteScript, type PolicyWriteCommands } from "./scripts.js";
 
 /** How often a change is tried again when another writer got in between (no expectedVersion given). */
@@ -79,24 +79,27 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
   defineLuaCommands(redis, [policyWriteScript]);
   const client = redis as unknown as PolicyWriteCommands;
 
-  async function read(): Promise<VersionedPolicy | null> {
-    const [doc, version] = await redis.mget(docKey, versionKey);
-    if (doc == null || version == null) return null;
-    return { ...parseStoredPolicy(doc), version: Number(version) };
-  }
-
-  /** `read`, or with `replacesRules` the stand-in for a document whose rules do not fit. */
-  async function readForChange(replacesRules: boolean): Promise<VersionedPolicy | null> {
-    if (!replacesRules) return read();
+  /** The stored policy as far as it can be read: `damaged` set when its rules do not fit (see `readStoredPolicy`). */
+  async function readStored(): Promise<VersionedPolicy | null> {
     const [doc, version] = await redis.mget(docKey, versionKey);
     if (doc == null || version == null) return null;
     const { policy, problems } = readStoredPolicy(doc);
     return problems === undefined ? { ...policy, version: Number(version) } : { ...policy, version: Number(version), damaged: problems };
   }
 
+  /**
+   * The stored policy. One whose rules do not fit is refused (a StoredPolicyError), so the caller
+   * keeps what it had rather than half-apply it; only a change that replaces every rule is given
+   * the stand-in (`UpdateOptions.replacesRules`).
+   */
+  async function read(): Promise<VersionedPolicy | null> {
+    return refusingDamaged(await readStored());
+  }
+
   async function update(actor: string, change: PolicyChange, expectedVersion?: number, updateOptions: UpdateOptions = {}): Promise<VersionedPolicy | null> {
     for (let attempt = 1; ; attempt++) {
-      const current = await readForChange(updateOptions.replacesRules === true);
+      const found = await readStored();
+      const current = updateOptions.replacesRules === true ? found : refusingDamaged(found);
       const currentVersion = current?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== currentVersion) throw new VersionConflictError(expectedVersion, currentVersion);
       const result = change(current);
@@ -148,4 +151,10 @@ export function createPolicyStore(options: PolicyStoreOptions): PolicyStore {
       return seeded;
     },
   };
+}
+
+/** `policy`, unless its rules do not fit: then the StoredPolicyError that says why. */
+function refusingDamaged(policy: VersionedPolicy | null): VersionedPolicy | null {
+  if (policy?.damaged !== undefined) throw new StoredPolicyError(policy.damaged);
+  return policy;
 }
