@@ -38,6 +38,18 @@ export function problemOf(code: ErrorCode, detail: string, requestId: string): P
   return { type: problemType(code), title, status, detail, code, requestId };
 }
 
+/**
+ * Answers `res` with a refusal made outside the app (the HTTP server's own checks, the worker's
+ * `/metrics`): its own request id in the body and the header, and the headers every response
+ * carries, plus `headers`.
+ */
+export function sendRawProblem(res: ServerResponse, code: ErrorCode, detail: string, headers: Record<string, string> = {}): void {
+  const problem = problemOf(code, detail, randomUUID());
+  const body = JSON.stringify(problem);
+  res.writeHead(problem.status, { "Content-Type": "application/problem+json", "Content-Length": Buffer.byteLength(body), "X-Request-Id": problem.requestId, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", ...headers });
+  res.end(body);
+}
+
 /** A whole HTTP/1.1 problem response, written to a socket as it is (when no ServerResponse exists for it). */
 export function rawProblemResponse(code: ErrorCode, detail: string, requestId: string, headers: Record<string, string> = {}): string {
   const problem = problemOf(code, detail, requestId);

@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import { answerClientErrors, problemOf, rawProblemResponse } from "./clientErrors.js";
+import { answerClientErrors, rawProblemResponse, sendRawProblem } from "./clientErrors.js";
 
 /** Options of `createHttpServer`: Node's server options (timeouts), and where to log. */
 export interface HttpServerOptions extends Omit<ServerOptions, "requireHostHeader"> {
@@ -31,13 +31,7 @@ const SERVED_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 export function createHttpServer(handler: RequestListener, options: HttpServerOptions): Server {
   const { logger, ...nodeOptions } = options;
   const serve = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers.host === undefined && req.httpVersion === "1.1") {
-      const problem = problemOf("VALIDATION_FAILED", "An HTTP/1.1 request needs a Host header.", randomUUID());
-      const body = JSON.stringify(problem);
-      res.writeHead(problem.status, { "Content-Type": "application/problem+json", "Content-Length": Buffer.byteLength(body), "X-Request-Id": problem.requestId, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", Connection: "close" });
-      res.end(body);
-      return;
-    }
+    if (req.headers.host === undefined && req.httpVersion === "1.1") return sendRawProblem(res, "VALIDATION_FAILED", "An HTTP/1.1 request needs a Host header.", { Connection: "close" });
     handler(req, res);
   };
   // Node's own Host check would answer before `serve` could.

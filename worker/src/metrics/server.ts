@@ -2,13 +2,12 @@
  * Serves the worker's `/metrics` on WORKER_METRICS_PORT. With API_KEYS set it asks for an admin
  * key, like the API's admin paths, with the same shared key lookup.
  */
-import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createKeyLookup, ERROR_CODES, presentedKey, problemType, type ApiKeyEntry, type ErrorCode, type KeyLookup } from "@taskgate/shared";
+import { createKeyLookup, presentedKey, type ApiKeyEntry, type ErrorCode, type KeyLookup } from "@taskgate/shared";
 import type { Logger } from "pino";
-import { createHttpServer } from "@taskgate/shared/runtime";
+import { createHttpServer, sendRawProblem } from "@taskgate/shared/runtime";
 import type { JobMetrics } from "./jobMetrics.js";
 
 export interface MetricsServer {
@@ -26,11 +25,7 @@ function callerOf(req: IncomingMessage, lookup: KeyLookup): "admin" | "user" | "
 }
 
 function sendProblem(res: ServerResponse, code: ErrorCode, detail: string): void {
-  const { status, title } = ERROR_CODES[code];
-  // Each answer's own id, in the body and the header, as the API gives every response.
-  const requestId = randomUUID();
-  res.writeHead(status, { "Content-Type": "application/problem+json", "X-Request-Id": requestId, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", ...(code === "UNAUTHORIZED" ? { "WWW-Authenticate": 'Bearer realm="taskgate"' } : {}) });
-  res.end(JSON.stringify({ type: problemType(code), title, status, detail, code, requestId }));
+  sendRawProblem(res, code, detail, code === "UNAUTHORIZED" ? { "WWW-Authenticate": 'Bearer realm="taskgate"' } : {});
 }
 
 /** Starts the server; `apiKeys` undefined = open mode (no key needed). */
