@@ -114,10 +114,9 @@ const WAITS = new Set<string>(["RATE_LIMITED", "UNAVAILABLE", "IDEMPOTENCY_KEY_I
 
 function fromResponse(status: number, headers: Headers | undefined, problem: TaskgateProblem | undefined, cause: unknown): TaskgateError {
   // A batch answers with one status and one Retry-After for all of its calls (the longest wait of
-  // any), so a call's own problem says its wait; the header speaks for it only when the problem
-  // names no wait of its own and is one that waits.
-  // The problem's own wait is in ms; rounded up to whole seconds as the header gives it (never
-  // earlier than a retry could pass), so a single call's two agree.
+  // any), so a call's own problem says its wait, rounded up to whole seconds as the header gives
+  // it (never earlier than a retry could pass; a single call's two then agree). The header speaks
+  // for a call only when its problem names no wait of its own and is one that waits.
   const header = parseRetryAfter(headers?.get("retry-after"));
   const own = numberOrUndefined(problem?.retryAfterMs);
   const retryAfterMs = problem ? (own !== undefined ? Math.ceil(own / 1000) * 1000 : WAITS.has(problem.code) ? header : undefined) : header;

@@ -17,7 +17,6 @@ function fieldIssuesOf(error: TaskgateError): FieldIssue[] {
   return issues.filter((issue): issue is FieldIssue => typeof issue === "object" && issue !== null && typeof issue.path === "string" && typeof issue.message === "string");
 }
 
-
 export function describeError(error: TaskgateError): string {
   const status = error.status !== undefined ? ` (HTTP ${error.status})` : "";
   const requestId = error.requestId ? ` [request id ${error.requestId}]` : "";

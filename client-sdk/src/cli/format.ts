@@ -28,11 +28,6 @@ export function exactDuration(ms: number): string {
 }
 
 /**
- * Cuts `text` to `max` characters (on one line), marking the cut with `…`. Line breaks and other
- * control characters become spaces: cells can hold text from the server, which must not drive
- * the terminal.
- */
-/**
  * Text from the server made one line that cannot drive the terminal: control characters (escape
  * sequences, line breaks) become spaces. Mail servers' replies reach a dead job's reason, so such
  * text can come from outside.
@@ -41,6 +36,11 @@ export function oneLine(text: string): string {
   return text.replace(/\p{Cc}+/gu, " ");
 }
 
+/**
+ * Cuts `text` to `max` characters (on one line), marking the cut with `…`. Line breaks and other
+ * control characters become spaces: cells can hold text from the server, which must not drive
+ * the terminal.
+ */
 export function truncate(text: string, max: number): string {
   const line = text.replace(/[\s\p{Cc}]+/gu, " ").trim();
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
