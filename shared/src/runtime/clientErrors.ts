@@ -33,7 +33,7 @@ function refusalOf(error: NodeJS.ErrnoException): { code: ErrorCode; detail: str
 }
 
 /** The problem details of a refusal made outside the app (no AppError, no Express). */
-export function problemOf(code: ErrorCode, detail: string, requestId: string): Problem {
+function problemOf(code: ErrorCode, detail: string, requestId: string): Problem {
   const { status, title } = ERROR_CODES[code];
   return { type: problemType(code), title, status, detail, code, requestId };
 }
@@ -69,7 +69,7 @@ export function rawProblemResponse(code: ErrorCode, detail: string, requestId: s
 }
 
 /** The answer to one of Node's client errors. */
-export function clientErrorResponse(error: NodeJS.ErrnoException, requestId: string): string {
+function clientErrorResponse(error: NodeJS.ErrnoException, requestId: string): string {
   const { code, detail } = refusalOf(error);
   return rawProblemResponse(code, detail, requestId);
 }

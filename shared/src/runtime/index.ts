@@ -10,5 +10,5 @@ export { createCounterBuffer, type CounterBuffer, type CounterBufferOptions } fr
 export { runBatch, type RedisClient, type RedisCommand } from "./redisBatch.js";
 export { bucketCounterCommands, bucketStart, type BucketRetention } from "./timeBuckets.js";
 export { JOB_OUTCOME_FIELD, jobOutcomeSeries } from "./jobOutcomeCounts.js";
-export { clientErrorResponse, sendRawProblem } from "./clientErrors.js";
+export { sendRawProblem } from "./clientErrors.js";
 export { createHttpServer, type HttpServerOptions } from "./httpServer.js";
